@@ -1,0 +1,44 @@
+use crate::spki_util::subject_public_key_bytes;
+use crate::{KeyError, SignatureAlgorithm};
+use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
+
+/// Verifies `signature` over `message` with the key in a DER SubjectPublicKeyInfo.
+pub fn verify_signature(
+    spki_der: &[u8],
+    scheme: SignatureAlgorithm,
+    message: &[u8],
+    sig: &[u8],
+) -> Result<(), KeyError> {
+    let alg: &'static dyn VerificationAlgorithm = match scheme {
+        SignatureAlgorithm::RsaPkcs1Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        SignatureAlgorithm::RsaPkcs1Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+        SignatureAlgorithm::RsaPkcs1Sha512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+        SignatureAlgorithm::RsaPssSha256 => &signature::RSA_PSS_2048_8192_SHA256,
+        SignatureAlgorithm::RsaPssSha384 => &signature::RSA_PSS_2048_8192_SHA384,
+        SignatureAlgorithm::EcdsaSha256 => {
+            if is_p384(spki_der) {
+                &signature::ECDSA_P384_SHA256_ASN1
+            } else {
+                &signature::ECDSA_P256_SHA256_ASN1
+            }
+        }
+        SignatureAlgorithm::EcdsaSha384 => {
+            if is_p384(spki_der) {
+                &signature::ECDSA_P384_SHA384_ASN1
+            } else {
+                &signature::ECDSA_P256_SHA384_ASN1
+            }
+        }
+    };
+    let key = subject_public_key_bytes(spki_der)?;
+    UnparsedPublicKey::new(alg, key)
+        .verify(message, sig)
+        .map_err(|_| KeyError::BadSignature)
+}
+
+fn is_p384(spki_der: &[u8]) -> bool {
+    matches!(
+        crate::spki_util::classify(spki_der),
+        Ok(crate::spki_util::PublicKeyKind::P384)
+    )
+}
