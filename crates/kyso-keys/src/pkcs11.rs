@@ -11,8 +11,11 @@
 //!   clear private key never exists outside it.
 //!
 //! Wrapping uses `CKM_AES_KEY_WRAP_PAD` (RFC 5649 key wrap with padding, which SoftHSM and
-//! most HSMs provide): the private key is wrapped as PKCS#8, whose length is not a multiple
-//! of 8, and the wrap's integrity check makes a tampered blob fail to unwrap.
+//! most HSMs provide): the private key is wrapped as PKCS#8, whose length need not be a
+//! multiple of 8 as plain RFC 3394 wrapping requires, and the wrap's integrity check makes a
+//! tampered blob fail to unwrap. The blob is only as good as the token's user PIN: whoever
+//! holds it could unwrap a blob as an extractable object. (`CKA_UNWRAP_TEMPLATE` on the
+//! wrapping key would forbid that, but cryptoki 0.12 cannot express that attribute.)
 //!
 //! ECDSA is computed as `CKM_ECDSA` over a digest taken in process, because not every token
 //! offers the hashing variants (SoftHSM 2.6 lacks `CKM_ECDSA_SHA256`); the message being
@@ -378,7 +381,7 @@ impl Pkcs11KeyStore {
     /// The private key of an authority record: cached handle, or `C_FindObjects` by `CKA_ID`.
     fn token_key(
         &self,
-        session: &mut PooledSession<'_>,
+        session: &PooledSession<'_>,
         record: &KeyRecord,
     ) -> Result<ObjectHandle, KeyError> {
         if let Some(h) = self
@@ -433,7 +436,7 @@ impl Pkcs11KeyStore {
     /// (the object was deleted and re-created, e.g. restored from backup).
     fn sign_token(
         &self,
-        session: &mut PooledSession<'_>,
+        session: &PooledSession<'_>,
         record: &KeyRecord,
         mechanism: &Mechanism<'_>,
         data: &[u8],
@@ -463,7 +466,7 @@ impl Pkcs11KeyStore {
     /// Unwraps a subscriber key into a session object, signs, and destroys the object.
     fn sign_wrapped(
         &self,
-        session: &mut PooledSession<'_>,
+        session: &PooledSession<'_>,
         record: &KeyRecord,
         mechanism: &Mechanism<'_>,
         data: &[u8],
@@ -498,17 +501,21 @@ impl Pkcs11KeyStore {
                 | RvError::DataLenRange,
                 _,
             )) => return Err(KeyError::Unwrap(record.id.clone())),
+            // SoftHSM reports a failed integrity check as CKR_GENERAL_ERROR. That code could
+            // also mean a failing device, so call it a bad blob only if the session still
+            // answers.
+            Err(Error::Pkcs11(RvError::GeneralError, _)) if session.get_session_info().is_ok() => {
+                return Err(KeyError::Unwrap(record.id.clone()));
+            }
             Err(e) => {
                 session.check(&e);
                 return Err(p11(format!("unwrapping key {}", record.id), &e));
             }
         };
-        let key = TempObject {
-            session: &**session,
-            handle,
-        };
-        // The blob carries no record binding of its own, so check the unwrapped key is the
-        // record's (same RSA modulus; same curve for EC) before using it.
+        let key = TempObject { session, handle };
+        // The blob carries no record binding of its own (RFC 5649 has no associated data),
+        // so check the unwrapped key is the record's before using it: same RSA modulus, or
+        // same curve for EC (a private EC key object does not expose its public point).
         let wanted: &[AttributeType] = if record.algorithm.is_rsa() {
             &[AttributeType::KeyType, AttributeType::Modulus]
         } else {
@@ -517,12 +524,16 @@ impl Pkcs11KeyStore {
         let attrs = key
             .session
             .get_attributes(key.handle, wanted)
-            .map_err(|e| p11(format!("reading unwrapped key {}", record.id), &e))?;
+            .map_err(|e| {
+                session.check(&e);
+                p11(format!("reading unwrapped key {}", record.id), &e)
+            })?;
         check_key_matches(record, &attrs)?;
-        let sig = key
-            .session
-            .sign(mechanism, key.handle, data)
-            .map_err(|e| p11(format!("signing with key {}", record.id), &e));
+        let sig = key.session.sign(mechanism, key.handle, data).map_err(|e| {
+            session.check(&e);
+            p11(format!("signing with key {}", record.id), &e)
+        });
+        // Destroy the unwrapped key object now, whether signing worked or not.
         drop(key);
         sig
     }
@@ -541,10 +552,10 @@ fn check_key_matches(record: &KeyRecord, attrs: &[Attribute]) -> Result<(), KeyE
             Attribute::KeyType(t) if *t != key_type(record.algorithm) => {
                 return Err(wrong("key type differs"));
             }
-            Attribute::EcParams(p) if !record.algorithm.is_rsa() => {
-                if *p != ec_params(record.algorithm)? {
-                    return Err(wrong("curve differs"));
-                }
+            Attribute::EcParams(p)
+                if !record.algorithm.is_rsa() && *p != ec_params(record.algorithm)? =>
+            {
+                return Err(wrong("curve differs"));
             }
             Attribute::Modulus(n) if record.algorithm.is_rsa() => {
                 let spki_key = crate::spki_util::subject_public_key_bytes(&record.public_key_der)?;
@@ -723,7 +734,7 @@ impl KeyStore for Pkcs11KeyStore {
         // only so that C_WrapKey accepts it (CKA_SENSITIVE still forbids reading it in clear).
         let (mechanism, public_t, private_t) =
             keypair_templates(algorithm, &cka_id, authority_label, authority, !authority)?;
-        let mut session = self.pool.get()?;
+        let session = self.pool.get()?;
         let (public, private) = session
             .generate_key_pair(&mechanism, &public_t, &private_t)
             .map_err(|e| {
@@ -757,7 +768,10 @@ impl KeyStore for Pkcs11KeyStore {
         } else {
             let blob = session
                 .wrap_key(&Mechanism::AesKeyWrapPad, self.wrap_key, private.handle)
-                .map_err(|e| p11(format!("wrapping new key {id}"), &e))?;
+                .map_err(|e| {
+                    session.check(&e);
+                    p11(format!("wrapping new key {id}"), &e)
+                })?;
             // Dropping the guards destroys both session objects.
             drop((public, private));
             (Custody::Pkcs11Wrapped, blob)
@@ -779,10 +793,10 @@ impl KeyStore for Pkcs11KeyStore {
     ) -> Result<Vec<u8>, KeyError> {
         self.ensure_custody(record)?;
         let (mechanism, data) = mechanism_for(record.algorithm, scheme, message)?;
-        let mut session = self.pool.get()?;
+        let session = self.pool.get()?;
         let sig = match record.custody {
-            Custody::Pkcs11Token => self.sign_token(&mut session, record, &mechanism, &data)?,
-            _ => self.sign_wrapped(&mut session, record, &mechanism, &data)?,
+            Custody::Pkcs11Token => self.sign_token(&session, record, &mechanism, &data)?,
+            _ => self.sign_wrapped(&session, record, &mechanism, &data)?,
         };
         if record.algorithm.is_rsa() {
             Ok(sig)

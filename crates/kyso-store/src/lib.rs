@@ -1,1 +1,91 @@
+//! Storage for kyso.
+//!
+//! One [`Store`] trait, two implementations — [`sqlite::SqliteStore`] (the zero-set-up
+//! default, `<data-dir>/kyso.db` in WAL mode with `synchronous=FULL`) and
+//! [`postgres::PostgresStore`] — each with its own migrations, and one conformance suite
+//! (`tests/conformance.rs`) run against both.
+//!
+//! Every method that changes state commits before it returns: a caller that got `Ok` may
+//! acknowledge the change to a person. Multi-row changes (a batch of certificates, a status
+//! change and its history entry) are single transactions, so a crash leaves all or nothing.
 
+#![deny(missing_docs)]
+
+mod backend;
+mod error;
+pub mod postgres;
+mod records;
+pub mod sqlite;
+pub mod testing;
+
+pub use error::StoreError;
+pub use records::{AuthorityRecord, CertFilter, CertificateRecord, NewIssuance, StatusEvent};
+
+use async_trait::async_trait;
+use kyso_core::{StatusChange, UnixTime};
+use kyso_keys::KeyRecord;
+use std::sync::Arc;
+
+/// The persistence interface every kyso component uses.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// A deployment setting.
+    async fn get_setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Sets a deployment setting (insert or replace).
+    async fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    /// Records a CA or infrastructure signer: its key, its certificate and its role, in one
+    /// transaction.
+    async fn insert_authority(
+        &self,
+        key: &KeyRecord,
+        cert: &CertificateRecord,
+        authority: &AuthorityRecord,
+    ) -> Result<(), StoreError>;
+    /// Every authority, oldest first.
+    async fn authorities(&self) -> Result<Vec<AuthorityRecord>, StoreError>;
+
+    /// A key record by id.
+    async fn get_key(&self, id: &str) -> Result<Option<KeyRecord>, StoreError>;
+
+    /// Stores issued certificates (and the keys generated for them) atomically: either every
+    /// row of `batch` is durable when this returns `Ok`, or none is.
+    async fn insert_certificates(&self, batch: &[NewIssuance]) -> Result<(), StoreError>;
+    /// A certificate by serial (lower-case hex).
+    async fn get_certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
+    /// Certificates matching `filter`, ordered by serial.
+    async fn list_certificates(&self, filter: &CertFilter) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// Number of certificates stored.
+    async fn count_certificates(&self) -> Result<u64, StoreError>;
+
+    /// Applies a status change (revoke, suspend, resume) if the domain rules allow it from
+    /// the current status, and appends it to the history, atomically. Concurrent changes to
+    /// the same certificate are serialised: exactly one of two racing revocations succeeds.
+    async fn change_status(
+        &self,
+        serial: &str,
+        change: StatusChange,
+        at: UnixTime,
+    ) -> Result<CertificateRecord, StoreError>;
+    /// The status history of a certificate, oldest first.
+    async fn status_history(&self, serial: &str) -> Result<Vec<StatusEvent>, StoreError>;
+}
+
+/// Opens the store named by `url` and brings its schema up to date.
+///
+/// `sqlite:PATH` (or a bare path ending in `.db`) opens SQLite, creating the file if needed;
+/// `postgres://…` / `postgresql://…` opens PostgreSQL.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
+    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
+    } else if url.ends_with(".db") {
+        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(url)).await?))
+    } else {
+        Err(StoreError::BadUrl(url.to_owned()))
+    }
+}

@@ -12,6 +12,7 @@ use crate::KeyError;
 use cryptoki::error::{Error, RvError};
 use cryptoki::session::Session;
 use cryptoki::slot::Slot;
+use std::cell::Cell;
 use std::ops::Deref;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
@@ -79,7 +80,7 @@ impl SessionPool {
                 return Ok(PooledSession {
                     pool: self,
                     session: Some(session),
-                    broken: false,
+                    broken: Cell::new(false),
                 });
             }
             if state.open < self.capacity {
@@ -89,7 +90,7 @@ impl SessionPool {
                     Ok(session) => Ok(PooledSession {
                         pool: self,
                         session: Some(session),
-                        broken: false,
+                        broken: Cell::new(false),
                     }),
                     Err(e) => {
                         self.lock().open -= 1;
@@ -132,13 +133,14 @@ impl SessionPool {
 pub(super) struct PooledSession<'a> {
     pool: &'a SessionPool,
     session: Option<Session>,
-    broken: bool,
+    /// A `Cell` so that errors can be noted while the session is borrowed by an operation.
+    broken: Cell<bool>,
 }
 
 impl PooledSession<'_> {
     /// Marks the session as unusable if `e` says the session or token is gone, so that it is
     /// closed instead of returned and a fresh one (logged in again) replaces it.
-    pub(super) fn check(&mut self, e: &Error) {
+    pub(super) fn check(&self, e: &Error) {
         if matches!(
             e,
             Error::Pkcs11(
@@ -151,7 +153,7 @@ impl PooledSession<'_> {
                 _
             )
         ) {
-            self.broken = true;
+            self.broken.set(true);
         }
     }
 }
@@ -168,7 +170,7 @@ impl Drop for PooledSession<'_> {
         let Some(session) = self.session.take() else {
             return;
         };
-        if self.broken {
+        if self.broken.get() {
             // Close outside the pool lock; errors closing a dead session are irrelevant.
             drop(session);
             self.pool.lock().open -= 1;

@@ -1,0 +1,252 @@
+//! The [`Store`](crate::Store) methods whose SQL is the same on SQLite and PostgreSQL.
+//!
+//! Both dialects accept `$n` placeholders, `ON CONFLICT … DO UPDATE` and the same DDL
+//! types once migrated, so the two implementations share these bodies through a macro
+//! (sqlx's generic-over-database bounds are heavier than the code they would share). Each
+//! backend supplies `self.pool` and `self.begin_write()`, and keeps what differs — opening,
+//! pragmas, transaction modes, migrations — in its own module.
+
+macro_rules! impl_store_common {
+    ($ty:ty, $backend:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::Store for $ty {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn get_setting(&self, key: &str) -> Result<Option<String>, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn put_setting(&self, key: &str, value: &str) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO settings (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_authority(
+                &self,
+                key: &kyso_keys::KeyRecord,
+                cert: &$crate::CertificateRecord,
+                authority: &$crate::AuthorityRecord,
+            ) -> Result<(), $crate::StoreError> {
+                let mut tx = self.begin_write().await?;
+                insert_key(&mut *tx, key, cert.created_at).await?;
+                insert_cert(&mut *tx, cert).await?;
+                sqlx::query(
+                    "INSERT INTO authorities (slug, role, serial, key_id, scheme, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&authority.slug)
+                .bind(&authority.role)
+                .bind(&authority.serial)
+                .bind(&authority.key_id)
+                .bind(&authority.scheme)
+                .bind(authority.created_at.seconds())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn authorities(&self) -> Result<Vec<$crate::AuthorityRecord>, $crate::StoreError> {
+                let rows: Vec<$crate::records::AuthorityRow> = sqlx::query_as(
+                    "SELECT slug, role, serial, key_id, scheme, created_at FROM authorities ORDER BY created_at, slug",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_key(&self, id: &str) -> Result<Option<kyso_keys::KeyRecord>, $crate::StoreError> {
+                let row: Option<$crate::records::KeyRow> =
+                    sqlx::query_as("SELECT id, algorithm, custody, public_key, material FROM keys WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn insert_certificates(&self, batch: &[$crate::NewIssuance]) -> Result<(), $crate::StoreError> {
+                let mut tx = self.begin_write().await?;
+                for item in batch {
+                    if let Some(key) = &item.key {
+                        insert_key(&mut *tx, key, item.cert.created_at).await?;
+                    }
+                    insert_cert(&mut *tx, &item.cert).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_certificate(&self, serial: &str) -> Result<Option<$crate::CertificateRecord>, $crate::StoreError> {
+                let row: Option<$crate::records::CertRow> =
+                    sqlx::query_as(concat!("SELECT ", cert_columns!(), " FROM certificates WHERE serial = $1"))
+                        .bind(serial)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_certificates(
+                &self,
+                filter: &$crate::CertFilter,
+            ) -> Result<Vec<$crate::CertificateRecord>, $crate::StoreError> {
+                let rows: Vec<$crate::records::CertRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    cert_columns!(),
+                    " FROM certificates WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR serial > $2) \
+                     ORDER BY serial LIMIT $3"
+                ))
+                .bind(filter.status.map(|s| s.as_str()))
+                .bind(filter.after_serial.as_deref())
+                .bind(filter.limit.map_or(i64::MAX, i64::from))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn count_certificates(&self) -> Result<u64, $crate::StoreError> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certificates").fetch_one(&self.pool).await?;
+                Ok(n as u64)
+            }
+
+            async fn change_status(
+                &self,
+                serial: &str,
+                change: kyso_core::StatusChange,
+                at: kyso_core::UnixTime,
+            ) -> Result<$crate::CertificateRecord, $crate::StoreError> {
+                // Optimistic concurrency: the UPDATE only applies if the status is still the
+                // one the rules were checked against; a lost race re-reads and re-checks.
+                loop {
+                    let mut tx = self.begin_write().await?;
+                    let current: Option<String> = sqlx::query_scalar("SELECT status FROM certificates WHERE serial = $1")
+                        .bind(serial)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let current: kyso_core::CertStatus = current
+                        .ok_or_else(|| $crate::StoreError::UnknownSerial(serial.to_owned()))?
+                        .parse()
+                        .map_err(|e: kyso_core::StatusError| $crate::StoreError::Corrupt(e.to_string()))?;
+                    let next = current
+                        .apply(change)
+                        .map_err(|source| $crate::StoreError::Status { serial: serial.to_owned(), source })?;
+                    let reason = match change {
+                        kyso_core::StatusChange::Revoke(r) => Some(i64::from(r.code())),
+                        kyso_core::StatusChange::Suspend => Some(i64::from(kyso_core::RevocationReason::CertificateHold.code())),
+                        kyso_core::StatusChange::Resume => None,
+                    };
+                    let updated = sqlx::query(
+                        "UPDATE certificates SET status = $1, status_reason = $2, status_changed_at = $3 \
+                         WHERE serial = $4 AND status = $5",
+                    )
+                    .bind(next.as_str())
+                    .bind(reason)
+                    .bind(at.seconds())
+                    .bind(serial)
+                    .bind(current.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if updated == 0 {
+                        tx.rollback().await?;
+                        continue;
+                    }
+                    sqlx::query("INSERT INTO status_events (serial, event, reason, at) VALUES ($1, $2, $3, $4)")
+                        .bind(serial)
+                        .bind(change.event_name())
+                        .bind(reason)
+                        .bind(at.seconds())
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    return self
+                        .get_certificate(serial)
+                        .await?
+                        .ok_or_else(|| $crate::StoreError::UnknownSerial(serial.to_owned()));
+                }
+            }
+
+            async fn status_history(&self, serial: &str) -> Result<Vec<$crate::StatusEvent>, $crate::StoreError> {
+                let rows: Vec<$crate::records::EventRow> =
+                    sqlx::query_as("SELECT event, reason, at FROM status_events WHERE serial = $1 ORDER BY id")
+                        .bind(serial)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+        }
+
+        async fn insert_key<'c, E: sqlx::Executor<'c, Database = $crate::backend::DbOf<$ty>>>(
+            executor: E,
+            key: &kyso_keys::KeyRecord,
+            created_at: kyso_core::UnixTime,
+        ) -> Result<(), $crate::StoreError> {
+            sqlx::query(
+                "INSERT INTO keys (id, algorithm, custody, public_key, material, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&key.id)
+            .bind(key.algorithm.as_str())
+            .bind(key.custody.as_str())
+            .bind(&key.public_key_der)
+            .bind(&key.material)
+            .bind(created_at.seconds())
+            .execute(executor)
+            .await?;
+            Ok(())
+        }
+
+        async fn insert_cert<'c, E: sqlx::Executor<'c, Database = $crate::backend::DbOf<$ty>>>(
+            executor: E,
+            c: &$crate::CertificateRecord,
+        ) -> Result<(), $crate::StoreError> {
+            sqlx::query(concat!(
+                "INSERT INTO certificates (",
+                cert_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ))
+            .bind(&c.serial)
+            .bind(&c.issuer)
+            .bind(&c.profile)
+            .bind(&c.subject)
+            .bind(c.subject_id.as_deref())
+            .bind(c.not_before.seconds())
+            .bind(c.not_after.seconds())
+            .bind(&c.der)
+            .bind(c.key_id.as_deref())
+            .bind(i64::from(c.crl_shard))
+            .bind(c.status.as_str())
+            .bind(c.status_reason.map(|r| i64::from(r.code())))
+            .bind(c.status_changed_at.map(|t| t.seconds()))
+            .bind(c.created_at.seconds())
+            .execute(executor)
+            .await?;
+            Ok(())
+        }
+    };
+}
+
+macro_rules! cert_columns {
+    () => {
+        "serial, issuer, profile, subject, subject_id, not_before, not_after, der, key_id, crl_shard, \
+         status, status_reason, status_changed_at, created_at"
+    };
+}
+
+pub(crate) use {cert_columns, impl_store_common};
+
+/// Maps a store type to its sqlx database.
+pub(crate) trait HasDb {
+    type Db: sqlx::Database;
+}
+pub(crate) type DbOf<T> = <T as HasDb>::Db;
