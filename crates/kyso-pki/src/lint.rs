@@ -146,6 +146,12 @@ fn check_subject(tbs: &TbsCertificate, spec: &SubjectSpec, profile: Profile, p: 
             o if o == oid::COMMON_NAME => PersonName::parse(&a.value)
                 .map(|n| n.to_string())
                 .map_err(|e| e.to_string()),
+            o if o == oid::SURNAME || o == oid::GIVEN_NAME => {
+                TextField::parse("SN/GN", &a.value, 64)
+                    .map(|n| n.to_string())
+                    .map_err(|e| e.to_string())
+            }
+            o if o == oid::ORGANIZATION_IDENTIFIER => Ok(a.value.clone()),
             o if o == oid::ORGANIZATION => TextField::parse("O", &a.value, 64)
                 .map(|n| n.to_string())
                 .map_err(|e| e.to_string()),

@@ -77,6 +77,9 @@ pub fn short_label(oid: Oid) -> String {
         o if o == oid::ORGANIZATIONAL_UNIT => "OU".into(),
         o if o == oid::COMMON_NAME => "CN".into(),
         o if o == oid::USER_ID => "UID".into(),
+        o if o == oid::SURNAME => "SN".into(),
+        o if o == oid::GIVEN_NAME => "GN".into(),
+        o if o == oid::ORGANIZATION_IDENTIFIER => "organizationIdentifier".into(),
         o => o.to_string(),
     }
 }

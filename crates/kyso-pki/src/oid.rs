@@ -12,6 +12,12 @@ pub const LOCALITY: Oid = Oid::new_unwrap("2.5.4.7");
 pub const ORGANIZATION: Oid = Oid::new_unwrap("2.5.4.10");
 /// organizationalUnitName.
 pub const ORGANIZATIONAL_UNIT: Oid = Oid::new_unwrap("2.5.4.11");
+/// surname (family name, họ).
+pub const SURNAME: Oid = Oid::new_unwrap("2.5.4.4");
+/// givenName (middle and given names, tên đệm và tên).
+pub const GIVEN_NAME: Oid = Oid::new_unwrap("2.5.4.42");
+/// organizationIdentifier (EN 319 412-1 §5.1.4), e.g. `VATVN-0101234567`.
+pub const ORGANIZATION_IDENTIFIER: Oid = Oid::new_unwrap("2.5.4.97");
 /// commonName.
 pub const COMMON_NAME: Oid = Oid::new_unwrap("2.5.4.3");
 /// userid (UID), RFC 4519; Vietnamese providers carry `CCCD:…`, `MST:…` here.

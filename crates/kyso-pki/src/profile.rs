@@ -201,6 +201,13 @@ impl SubjectSpec {
                 if let Some(l) = locality {
                     v.push((oid::LOCALITY, l.to_string()));
                 }
+                // EN 319 412-2 asks natural-person certificates for surname and/or
+                // givenName besides CN; Vietnamese names put the family name first.
+                let (family, given) = split_vietnamese_name(name.as_str());
+                if let Some(f) = family {
+                    v.push((oid::SURNAME, f.to_owned()));
+                }
+                v.push((oid::GIVEN_NAME, given.to_owned()));
                 v.push((oid::COMMON_NAME, name.to_string()));
                 v.push((oid::USER_ID, id.to_string()));
             }
@@ -216,6 +223,7 @@ impl SubjectSpec {
                     v.push((oid::LOCALITY, l.to_string()));
                 }
                 v.push((oid::ORGANIZATION, organisation.to_string()));
+                v.push((oid::ORGANIZATION_IDENTIFIER, organisation_identifier(id)));
                 v.push((oid::COMMON_NAME, common_name.to_string()));
                 v.push((oid::USER_ID, id.to_string()));
             }
@@ -249,5 +257,24 @@ impl SubjectSpec {
             Self::Person { id, .. } | Self::Organisation { id, .. } => Some(id),
             Self::Authority { .. } => None,
         }
+    }
+}
+
+/// Splits a Vietnamese full name into family name (first word) and the rest (middle and
+/// given names). A one-word name has no family part.
+pub fn split_vietnamese_name(full: &str) -> (Option<&str>, &str) {
+    match full.split_once(' ') {
+        Some((family, given)) => (Some(family), given),
+        None => (None, full),
+    }
+}
+
+/// The EN 319 412-1 organizationIdentifier for an organisation's identifier: `VATVN-` for
+/// a tax code (the MST is Vietnam's VAT registration number), `NTRVN-` for a budget-unit
+/// code (the state register of budget-funded units).
+pub fn organisation_identifier(id: &SubjectIdentifier) -> String {
+    match id {
+        SubjectIdentifier::TaxCode(v) => format!("VATVN-{v}"),
+        other => format!("NTRVN-{}", other.value()),
     }
 }

@@ -196,7 +196,7 @@ fn vietnamese_subject_is_utf8_in_the_certificate() {
     let cert = issue_certificate(&ks, SignedBy::Ca(&h.ca), &t, &Urls::new("http://x")).unwrap();
     assert_eq!(
         cert.subject_text,
-        "C=VN, ST=Thành phố Huế, L=Phường Phú Hội, CN=Trần Văn Đức, UID=CCCD:046190012345"
+        "C=VN, ST=Thành phố Huế, L=Phường Phú Hội, SN=Trần, GN=Văn Đức, CN=Trần Văn Đức, UID=CCCD:046190012345"
     );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("c.pem"), pem(&cert.der)).unwrap();

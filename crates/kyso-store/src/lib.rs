@@ -57,7 +57,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A certificate by serial (lower-case hex).
     async fn get_certificate(&self, serial: &str) -> Result<Option<CertificateRecord>, StoreError>;
     /// Certificates matching `filter`, ordered by serial.
-    async fn list_certificates(&self, filter: &CertFilter) -> Result<Vec<CertificateRecord>, StoreError>;
+    async fn list_certificates(
+        &self,
+        filter: &CertFilter,
+    ) -> Result<Vec<CertificateRecord>, StoreError>;
     /// Number of certificates stored.
     async fn count_certificates(&self) -> Result<u64, StoreError>;
 
@@ -81,10 +84,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
-    } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Ok(Arc::new(
+            sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
     } else if url.ends_with(".db") {
-        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(url)).await?))
+        Ok(Arc::new(
+            sqlite::SqliteStore::open(std::path::Path::new(url)).await?,
+        ))
     } else {
         Err(StoreError::BadUrl(url.to_owned()))
     }

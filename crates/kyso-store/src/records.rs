@@ -116,9 +116,13 @@ impl TryFrom<CertRow> for CertificateRecord {
     type Error = StoreError;
     fn try_from(r: CertRow) -> Result<Self, StoreError> {
         Ok(CertificateRecord {
-            status: r.status.parse().map_err(|e: kyso_core::StatusError| StoreError::Corrupt(e.to_string()))?,
+            status: r
+                .status
+                .parse()
+                .map_err(|e: kyso_core::StatusError| StoreError::Corrupt(e.to_string()))?,
             status_reason: reason(r.status_reason)?,
-            crl_shard: u16::try_from(r.crl_shard).map_err(|_| StoreError::Corrupt(format!("crl shard {}", r.crl_shard)))?,
+            crl_shard: u16::try_from(r.crl_shard)
+                .map_err(|_| StoreError::Corrupt(format!("crl shard {}", r.crl_shard)))?,
             serial: r.serial,
             issuer: r.issuer,
             profile: r.profile,
@@ -190,6 +194,10 @@ pub(crate) struct EventRow {
 impl TryFrom<EventRow> for StatusEvent {
     type Error = StoreError;
     fn try_from(r: EventRow) -> Result<Self, StoreError> {
-        Ok(StatusEvent { reason: reason(r.reason)?, event: r.event, at: UnixTime(r.at) })
+        Ok(StatusEvent {
+            reason: reason(r.reason)?,
+            event: r.event,
+            at: UnixTime(r.at),
+        })
     }
 }

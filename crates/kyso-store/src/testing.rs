@@ -5,7 +5,8 @@ use sqlx::Connection;
 
 /// Where the test PostgreSQL server is (overridable with `KYSO_TEST_POSTGRES`).
 pub fn postgres_admin_url() -> String {
-    std::env::var("KYSO_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("KYSO_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// A PostgreSQL database created for one test and dropped by [`FreshPostgres::drop_database`].
@@ -24,18 +25,26 @@ impl FreshPostgres {
         let name = format!("kyso_test_{}", hex::encode(b));
         let admin = postgres_admin_url();
         let mut conn = sqlx::PgConnection::connect(&admin).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
         conn.close().await?;
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        Ok(FreshPostgres { url: format!("{base}/{name}"), name })
+        Ok(FreshPostgres {
+            url: format!("{base}/{name}"),
+            name,
+        })
     }
 
     /// Drops the database (terminating leftover connections).
     pub async fn drop_database(self) -> Result<(), StoreError> {
         let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut conn)
+        .await?;
         conn.close().await?;
         Ok(())
     }

@@ -1,0 +1,418 @@
+//! One conformance suite, run against both backends. Every test gets a fresh database: a
+//! new SQLite file, or a new PostgreSQL database on the test server (127.0.0.1:5432).
+
+use kyso_core::{CertStatus, RevocationReason, StatusChange, StatusError, UnixTime};
+use kyso_keys::{Custody, KeyAlgorithm, KeyRecord};
+use kyso_store::testing::FreshPostgres;
+use kyso_store::{AuthorityRecord, CertFilter, CertificateRecord, NewIssuance, Store, StoreError};
+use std::sync::Arc;
+
+const T0: UnixTime = UnixTime(1_795_459_507);
+
+struct Db {
+    store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<FreshPostgres>,
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let store = kyso_store::open(&format!("sqlite:{}", dir.path().join("kyso.db").display()))
+            .await
+            .unwrap();
+        Db {
+            store,
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    async fn postgres() -> Db {
+        let pg = FreshPostgres::create()
+            .await
+            .expect("PostgreSQL must answer on 127.0.0.1:5432 (scripts/test starts it)");
+        let store = kyso_store::open(&pg.url).await.unwrap();
+        Db {
+            store,
+            _dir: None,
+            pg: Some(pg),
+        }
+    }
+
+    async fn finish(self) {
+        drop(self.store);
+        if let Some(pg) = self.pg {
+            pg.drop_database().await.unwrap();
+        }
+    }
+}
+
+fn key(n: u8) -> KeyRecord {
+    KeyRecord {
+        id: format!("{n:032x}"),
+        algorithm: KeyAlgorithm::P256,
+        custody: Custody::Software,
+        public_key_der: vec![n; 91],
+        material: vec![0xAA; 60],
+    }
+}
+
+fn cert(serial: &str, key_id: Option<&str>) -> CertificateRecord {
+    CertificateRecord {
+        serial: serial.to_owned(),
+        issuer: "citizen-ca".into(),
+        profile: "citizen".into(),
+        subject: "C=VN, ST=Huế, CN=Nguyễn Thị Lan, UID=CCCD:046190012345".into(),
+        subject_id: Some("CCCD:046190012345".into()),
+        not_before: T0,
+        not_after: T0.plus_days(1095),
+        der: vec![0x30, 0x03, 0x02, 0x01, 0x01],
+        key_id: key_id.map(str::to_owned),
+        crl_shard: 7,
+        status: CertStatus::Valid,
+        status_reason: None,
+        status_changed_at: None,
+        created_at: T0,
+    }
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { let db = super::Db::sqlite().await; super::$name(&*db.store).await; db.finish().await; })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { let db = super::Db::postgres().await; super::$name(&*db.store).await; db.finish().await; })*
+        }
+    };
+}
+
+conformance!(
+    settings_upsert,
+    certificates_round_trip_with_their_keys,
+    batch_is_all_or_nothing,
+    duplicate_serial_is_refused,
+    lifecycle_is_recorded_with_times_and_reasons,
+    refused_changes_change_nothing,
+    racing_revocations_apply_once,
+    list_filters_and_pages,
+    authorities_are_stored_with_key_and_certificate,
+    vietnamese_text_round_trips,
+);
+
+async fn settings_upsert(s: &dyn Store) {
+    assert_eq!(s.get_setting("public_url").await.unwrap(), None);
+    s.put_setting("public_url", "http://a").await.unwrap();
+    s.put_setting("public_url", "http://b").await.unwrap();
+    assert_eq!(
+        s.get_setting("public_url").await.unwrap().as_deref(),
+        Some("http://b")
+    );
+}
+
+async fn certificates_round_trip_with_their_keys(s: &dyn Store) {
+    let k = key(1);
+    let c = cert("0a01", Some(&k.id));
+    s.insert_certificates(&[NewIssuance {
+        key: Some(k.clone()),
+        cert: c.clone(),
+    }])
+    .await
+    .unwrap();
+    assert_eq!(s.get_certificate("0a01").await.unwrap(), Some(c));
+    assert_eq!(s.get_key(&k.id).await.unwrap(), Some(k));
+    assert_eq!(s.get_certificate("ffff").await.unwrap(), None);
+    assert_eq!(s.count_certificates().await.unwrap(), 1);
+}
+
+async fn batch_is_all_or_nothing(s: &dyn Store) {
+    s.insert_certificates(&[NewIssuance {
+        key: None,
+        cert: cert("05", None),
+    }])
+    .await
+    .unwrap();
+    // The third item collides with an existing serial: the first two must not survive.
+    let batch = vec![
+        NewIssuance {
+            key: Some(key(2)),
+            cert: cert("06", Some(&key(2).id)),
+        },
+        NewIssuance {
+            key: None,
+            cert: cert("07", None),
+        },
+        NewIssuance {
+            key: None,
+            cert: cert("05", None),
+        },
+    ];
+    assert!(matches!(
+        s.insert_certificates(&batch).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(s.get_certificate("06").await.unwrap(), None);
+    assert_eq!(s.get_certificate("07").await.unwrap(), None);
+    assert_eq!(s.get_key(&key(2).id).await.unwrap(), None);
+    assert_eq!(s.count_certificates().await.unwrap(), 1);
+}
+
+async fn duplicate_serial_is_refused(s: &dyn Store) {
+    s.insert_certificates(&[NewIssuance {
+        key: None,
+        cert: cert("01", None),
+    }])
+    .await
+    .unwrap();
+    let again = s
+        .insert_certificates(&[NewIssuance {
+            key: None,
+            cert: cert("01", None),
+        }])
+        .await;
+    assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
+}
+
+async fn lifecycle_is_recorded_with_times_and_reasons(s: &dyn Store) {
+    s.insert_certificates(&[NewIssuance {
+        key: None,
+        cert: cert("aa", None),
+    }])
+    .await
+    .unwrap();
+    let c = s
+        .change_status("aa", StatusChange::Suspend, T0.plus_seconds(10))
+        .await
+        .unwrap();
+    assert_eq!(c.status, CertStatus::Suspended);
+    assert_eq!(c.status_reason, Some(RevocationReason::CertificateHold));
+    let c = s
+        .change_status("aa", StatusChange::Resume, T0.plus_seconds(20))
+        .await
+        .unwrap();
+    assert_eq!((c.status, c.status_reason), (CertStatus::Valid, None));
+    let c = s
+        .change_status(
+            "aa",
+            StatusChange::Revoke(RevocationReason::KeyCompromise),
+            T0.plus_seconds(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.status, CertStatus::Revoked);
+    assert_eq!(c.status_reason, Some(RevocationReason::KeyCompromise));
+    assert_eq!(c.status_changed_at, Some(T0.plus_seconds(30)));
+    let h = s.status_history("aa").await.unwrap();
+    let summary: Vec<_> = h
+        .iter()
+        .map(|e| (e.event.as_str(), e.reason, e.at.seconds() - T0.seconds()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("suspend", Some(RevocationReason::CertificateHold), 10),
+            ("resume", None, 20),
+            ("revoke", Some(RevocationReason::KeyCompromise), 30)
+        ]
+    );
+}
+
+async fn refused_changes_change_nothing(s: &dyn Store) {
+    s.insert_certificates(&[NewIssuance {
+        key: None,
+        cert: cert("bb", None),
+    }])
+    .await
+    .unwrap();
+    let revoke = StatusChange::Revoke(RevocationReason::Superseded);
+    s.change_status("bb", revoke, T0).await.unwrap();
+    let twice = s.change_status("bb", revoke, T0.plus_seconds(5)).await;
+    assert!(
+        matches!(
+            twice,
+            Err(StoreError::Status {
+                source: StatusError::AlreadyRevoked,
+                ..
+            })
+        ),
+        "{twice:?}"
+    );
+    let resume = s
+        .change_status("bb", StatusChange::Resume, T0.plus_seconds(5))
+        .await;
+    assert!(matches!(
+        resume,
+        Err(StoreError::Status {
+            source: StatusError::ResumeRevoked,
+            ..
+        })
+    ));
+    assert!(matches!(
+        s.change_status("nope", revoke, T0).await,
+        Err(StoreError::UnknownSerial(_))
+    ));
+    assert_eq!(s.status_history("bb").await.unwrap().len(), 1);
+    let c = s.get_certificate("bb").await.unwrap().unwrap();
+    assert_eq!(
+        (c.status_reason, c.status_changed_at),
+        (Some(RevocationReason::Superseded), Some(T0))
+    );
+}
+
+async fn racing_revocations_apply_once(s: &dyn Store) {
+    s.insert_certificates(&[NewIssuance {
+        key: None,
+        cert: cert("cc", None),
+    }])
+    .await
+    .unwrap();
+    let results = futures_join_all(s, 8).await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(s.status_history("cc").await.unwrap().len(), 1);
+}
+
+async fn futures_join_all(s: &dyn Store, n: usize) -> Vec<Result<CertificateRecord, StoreError>> {
+    // Run n revocations concurrently on the same store (and so on several pool connections).
+    let mut set = Vec::new();
+    for i in 0..n {
+        set.push(s.change_status(
+            "cc",
+            StatusChange::Revoke(RevocationReason::KeyCompromise),
+            T0.plus_seconds(i as i64),
+        ));
+    }
+    let mut out = Vec::new();
+    let joined = join_all(set).await;
+    out.extend(joined);
+    out
+}
+
+async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futs.into_iter().map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if results[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => results[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().map(Option::unwrap).collect()
+}
+
+async fn list_filters_and_pages(s: &dyn Store) {
+    let batch: Vec<_> = (0..10u8)
+        .map(|i| NewIssuance {
+            key: None,
+            cert: cert(&format!("{i:02x}"), None),
+        })
+        .collect();
+    s.insert_certificates(&batch).await.unwrap();
+    s.change_status("03", StatusChange::Suspend, T0)
+        .await
+        .unwrap();
+    s.change_status(
+        "05",
+        StatusChange::Revoke(RevocationReason::Unspecified),
+        T0,
+    )
+    .await
+    .unwrap();
+    let all = s.list_certificates(&CertFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 10);
+    assert!(all.windows(2).all(|w| w[0].serial < w[1].serial));
+    let status = |st| CertFilter {
+        status: Some(st),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_certificates(&status(CertStatus::Suspended))
+            .await
+            .unwrap()[0]
+            .serial,
+        "03"
+    );
+    assert_eq!(
+        s.list_certificates(&status(CertStatus::Revoked))
+            .await
+            .unwrap()[0]
+            .serial,
+        "05"
+    );
+    assert_eq!(
+        s.list_certificates(&status(CertStatus::Valid))
+            .await
+            .unwrap()
+            .len(),
+        8
+    );
+    let page = CertFilter {
+        after_serial: Some("06".into()),
+        limit: Some(2),
+        ..Default::default()
+    };
+    let got: Vec<_> = s
+        .list_certificates(&page)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.serial)
+        .collect();
+    assert_eq!(got, vec!["07", "08"]);
+}
+
+async fn authorities_are_stored_with_key_and_certificate(s: &dyn Store) {
+    let k = key(9);
+    let mut c = cert("ca01", None);
+    c.profile = "issuing-ca".into();
+    c.issuer = "root".into();
+    let a = AuthorityRecord {
+        slug: "citizen-ca".into(),
+        role: "issuing-ca".into(),
+        serial: "ca01".into(),
+        key_id: k.id.clone(),
+        scheme: "ecdsa-with-SHA256".into(),
+        created_at: T0,
+    };
+    s.insert_authority(&k, &c, &a).await.unwrap();
+    assert_eq!(s.authorities().await.unwrap(), vec![a.clone()]);
+    assert_eq!(s.get_key(&k.id).await.unwrap(), Some(k.clone()));
+    // A second authority with the same slug fails and leaves no stray key or certificate.
+    let k2 = key(10);
+    let c2 = cert("ca02", None);
+    assert!(s.insert_authority(&k2, &c2, &a).await.is_err());
+    assert_eq!(s.get_key(&k2.id).await.unwrap(), None);
+    assert_eq!(s.get_certificate("ca02").await.unwrap(), None);
+}
+
+async fn vietnamese_text_round_trips(s: &dyn Store) {
+    let mut c = cert("dd", None);
+    c.subject =
+        "C=VN, ST=Thừa Thiên Huế, L=Phường Phú Hội, CN=Huỳnh Thị Ngọc Ánh, UID=CCCD:046190012345"
+            .into();
+    s.insert_certificates(&[NewIssuance {
+        key: None,
+        cert: c.clone(),
+    }])
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_certificate("dd").await.unwrap().unwrap().subject,
+        c.subject
+    );
+}
