@@ -1,0 +1,519 @@
+use crate::settings as keys;
+use crate::{CaError, pem};
+use kyso_core::{Clock, RevocationReason, StatusChange, TextField, UnixTime};
+use kyso_keys::{KeyAlgorithm, KeyRecord, KeyRole, KeyStore, SignatureAlgorithm};
+use kyso_pki::issue::SignedBy;
+use kyso_pki::{
+    CertTemplate, Issuer, Profile, SubjectSpec, Urls, csr, issue_certificate, random_serial,
+};
+use kyso_store::{AuthorityRecord, CertificateRecord, NewIssuance, Store};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The authorities `kyso ca init` creates: (slug, role, profile, issuer slug, common name).
+const AUTHORITIES: [(&str, &str, Profile, &str, &str); 6] = [
+    ("root", "root", Profile::Root, "root", "kyso Root CA"),
+    (
+        "citizen-ca",
+        "issuing-ca",
+        Profile::IssuingCa,
+        "root",
+        "kyso Citizen CA",
+    ),
+    (
+        "seal-ca",
+        "issuing-ca",
+        Profile::IssuingCa,
+        "root",
+        "kyso Organisation Seal CA",
+    ),
+    (
+        "ocsp-citizen-ca",
+        "ocsp",
+        Profile::OcspSigner,
+        "citizen-ca",
+        "kyso OCSP Responder (Citizen CA)",
+    ),
+    (
+        "ocsp-seal-ca",
+        "ocsp",
+        Profile::OcspSigner,
+        "seal-ca",
+        "kyso OCSP Responder (Seal CA)",
+    ),
+    (
+        "tsa",
+        "tsa",
+        Profile::Tsa,
+        "seal-ca",
+        "kyso Time-Stamping Authority",
+    ),
+];
+
+/// Slugs of the authorities created by [`Ca::init`], in creation order.
+pub fn authority_slugs() -> Vec<&'static str> {
+    AUTHORITIES.iter().map(|a| a.0).collect()
+}
+
+/// Options of `kyso ca init`.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Algorithm of every authority key.
+    pub algorithm: KeyAlgorithm,
+    /// Public base URL for AIA and CRL distribution points.
+    pub public_url: String,
+    /// Operator organisation written in authority subjects.
+    pub organisation: String,
+    /// The operator's own certificate policy OID, if any.
+    pub operator_policy: Option<String>,
+    /// CRL shards per issuing CA.
+    pub crl_shards: u16,
+}
+
+/// Where the subscriber's key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// The subscriber holds the key and sent a PKCS#10 request (PEM or DER).
+    Csr(Vec<u8>),
+    /// Generate the key in custody.
+    Generate(KeyAlgorithm),
+}
+
+/// A request to issue a subscriber certificate.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    /// `citizen` or `seal`.
+    pub profile: Profile,
+    /// Verified subject.
+    pub subject: SubjectSpec,
+    /// Key source.
+    pub key: KeySource,
+    /// Validity in days (profile default if None).
+    pub validity_days: Option<u32>,
+}
+
+/// The result of an issuance.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The stored certificate.
+    pub record: CertificateRecord,
+    /// The key generated in custody (the credential), if any.
+    pub key: Option<KeyRecord>,
+}
+
+/// A loaded certificate authority.
+#[derive(Debug, Clone)]
+pub struct Ca {
+    store: Arc<dyn Store>,
+    keystore: Arc<dyn KeyStore>,
+    clock: Arc<dyn Clock>,
+    urls: Urls,
+    crl_shards: u16,
+    issuers: HashMap<String, Issuer>,
+    authorities: Vec<AuthorityRecord>,
+}
+
+fn scheme_from_str(s: &str) -> Option<SignatureAlgorithm> {
+    use SignatureAlgorithm::*;
+    [
+        RsaPkcs1Sha256,
+        RsaPkcs1Sha384,
+        RsaPkcs1Sha512,
+        RsaPssSha256,
+        RsaPssSha384,
+        EcdsaSha256,
+        EcdsaSha384,
+    ]
+    .into_iter()
+    .find(|x| x.as_str() == s)
+}
+
+fn parse_policy(s: &str) -> Result<const_oid::ObjectIdentifier, CaError> {
+    const_oid::ObjectIdentifier::new(s)
+        .map_err(|e| CaError::Config(format!("policy OID {s:?}: {e}")))
+}
+
+impl Ca {
+    /// Creates the root, the issuing CAs (citizens, organisation seals), their delegated
+    /// OCSP signers and the TSA, and records the deployment settings. Refuses to run twice.
+    pub async fn init(
+        store: Arc<dyn Store>,
+        keystore: Arc<dyn KeyStore>,
+        clock: Arc<dyn Clock>,
+        opts: &InitOptions,
+    ) -> Result<Ca, CaError> {
+        let existing = store.authorities().await?;
+        if !existing.is_empty() {
+            let names: Vec<_> = existing.iter().map(|a| a.slug.as_str()).collect();
+            return Err(CaError::AlreadyInitialised(names.join(", ")));
+        }
+        if opts.crl_shards == 0 {
+            return Err(CaError::Config("--crl-shards must be at least 1".into()));
+        }
+        let mut urls = Urls::new(&opts.public_url);
+        if !(opts.public_url.starts_with("http://") || opts.public_url.starts_with("https://")) {
+            return Err(CaError::Config(format!(
+                "--public-url must be an http:// or https:// URL, got {:?}",
+                opts.public_url
+            )));
+        }
+        urls.operator_policy = opts
+            .operator_policy
+            .as_deref()
+            .map(parse_policy)
+            .transpose()?;
+        let organisation = TextField::parse("organisation", &opts.organisation, 64)?;
+        let now = clock.now();
+        let mut issuers: HashMap<String, Issuer> = HashMap::new();
+        for (slug, role, profile, issuer_slug, cn) in AUTHORITIES {
+            let key = keystore.generate(
+                opts.algorithm,
+                KeyRole::Authority {
+                    label: format!("kyso-{slug}"),
+                },
+            )?;
+            let template = CertTemplate {
+                profile,
+                subject: SubjectSpec::Authority {
+                    organisation: organisation.clone(),
+                    common_name: TextField::parse("CN", cn, 64)?,
+                },
+                public_key_der: key.public_key_der.clone(),
+                serial: random_serial(),
+                not_before: now,
+                not_after: now.plus_days(profile.default_validity_days()),
+                crl_shard: 0,
+            };
+            let scheme = opts.algorithm.default_scheme();
+            let signed_by = if slug == "root" {
+                SignedBy::Itself(&key, scheme)
+            } else {
+                SignedBy::Ca(
+                    issuers
+                        .get(issuer_slug)
+                        .ok_or_else(|| CaError::BrokenAuthority(issuer_slug.into()))?,
+                )
+            };
+            let cert = issue_certificate(keystore.as_ref(), signed_by, &template, &urls)?;
+            let record = CertificateRecord {
+                serial: cert.serial_hex.clone(),
+                issuer: issuer_slug.to_owned(),
+                profile: profile.as_str().to_owned(),
+                subject: cert.subject_text.clone(),
+                subject_id: None,
+                not_before: template.not_before,
+                not_after: template.not_after,
+                der: cert.der.clone(),
+                key_id: Some(key.id.clone()),
+                crl_shard: 0,
+                status: kyso_core::CertStatus::Valid,
+                status_reason: None,
+                status_changed_at: None,
+                created_at: now,
+            };
+            let authority = AuthorityRecord {
+                slug: slug.to_owned(),
+                role: role.to_owned(),
+                serial: cert.serial_hex.clone(),
+                key_id: key.id.clone(),
+                scheme: scheme.as_str().to_owned(),
+                created_at: now,
+            };
+            store.insert_authority(&key, &record, &authority).await?;
+            if profile.is_ca() {
+                issuers.insert(
+                    slug.to_owned(),
+                    Issuer::new(slug, cert.der, key, Some(scheme))?,
+                );
+            }
+        }
+        store.put_setting(keys::PUBLIC_URL, urls.base()).await?;
+        store
+            .put_setting(keys::CRL_SHARDS, &opts.crl_shards.to_string())
+            .await?;
+        if let Some(p) = &opts.operator_policy {
+            store.put_setting(keys::OPERATOR_POLICY, p).await?;
+        }
+        Self::load(store, keystore, clock).await
+    }
+
+    /// Loads the CA recorded in `store`.
+    pub async fn load(
+        store: Arc<dyn Store>,
+        keystore: Arc<dyn KeyStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Ca, CaError> {
+        let authorities = store.authorities().await?;
+        if authorities.is_empty() {
+            return Err(CaError::NotInitialised);
+        }
+        let mut urls = Urls::new(
+            &store
+                .get_setting(keys::PUBLIC_URL)
+                .await?
+                .unwrap_or_else(|| keys::DEFAULT_PUBLIC_URL.into()),
+        );
+        urls.operator_policy = store
+            .get_setting(keys::OPERATOR_POLICY)
+            .await?
+            .as_deref()
+            .map(parse_policy)
+            .transpose()?;
+        let crl_shards = match store.get_setting(keys::CRL_SHARDS).await? {
+            Some(s) => s.parse().map_err(|_| {
+                CaError::Config(format!("stored CRL shard count {s:?} is not a number"))
+            })?,
+            None => keys::DEFAULT_CRL_SHARDS,
+        };
+        let mut issuers = HashMap::new();
+        for a in authorities
+            .iter()
+            .filter(|a| a.role == "root" || a.role == "issuing-ca")
+        {
+            let broken = || CaError::BrokenAuthority(a.slug.clone());
+            let cert = store.get_certificate(&a.serial).await?.ok_or_else(broken)?;
+            let key = store.get_key(&a.key_id).await?.ok_or_else(broken)?;
+            let scheme = scheme_from_str(&a.scheme).ok_or_else(broken)?;
+            issuers.insert(
+                a.slug.clone(),
+                Issuer::new(&a.slug, cert.der, key, Some(scheme))?,
+            );
+        }
+        Ok(Ca {
+            store,
+            keystore,
+            clock,
+            urls,
+            crl_shards,
+            issuers,
+            authorities,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The key custodian.
+    pub fn keystore(&self) -> &Arc<dyn KeyStore> {
+        &self.keystore
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// URLs written into certificates.
+    pub fn urls(&self) -> &Urls {
+        &self.urls
+    }
+
+    /// The authorities of this deployment.
+    pub fn authorities(&self) -> &[AuthorityRecord] {
+        &self.authorities
+    }
+
+    /// An issuing CA (or the root) by slug.
+    pub fn issuer(&self, slug: &str) -> Option<&Issuer> {
+        self.issuers.get(slug)
+    }
+
+    fn issuer_for(&self, profile: Profile) -> Result<&Issuer, CaError> {
+        let slug = match profile {
+            Profile::Citizen => "citizen-ca",
+            Profile::Seal => "seal-ca",
+            other => {
+                return Err(CaError::Config(format!(
+                    "subscribers cannot be issued {other} certificates"
+                )));
+            }
+        };
+        self.issuers
+            .get(slug)
+            .ok_or_else(|| CaError::BrokenAuthority(slug.into()))
+    }
+
+    /// Generates the key (if asked), builds, lints and signs the certificate — everything
+    /// but storing it. CPU-bound and synchronous, so bulk issuance can run it on every core.
+    pub fn prepare(&self, req: &IssueRequest, now: UnixTime) -> Result<NewIssuance, CaError> {
+        let issuer = self.issuer_for(req.profile)?;
+        let (public_key_der, key) = match &req.key {
+            KeySource::Csr(bytes) => (csr::parse_and_verify(bytes)?.public_key_der, None),
+            KeySource::Generate(alg) => {
+                let k = self.keystore.generate(*alg, KeyRole::Subscriber)?;
+                (k.public_key_der.clone(), Some(k))
+            }
+        };
+        let serial = random_serial();
+        // The shard is a pure function of the serial: anyone can find a certificate's CRL.
+        let crl_shard = u16::from(serial[15]) % self.crl_shards;
+        let days = req
+            .validity_days
+            .unwrap_or_else(|| req.profile.default_validity_days());
+        if days == 0 {
+            return Err(CaError::Config("validity must be at least one day".into()));
+        }
+        let template = CertTemplate {
+            profile: req.profile,
+            subject: req.subject.clone(),
+            public_key_der,
+            serial,
+            not_before: now,
+            not_after: now.plus_days(days),
+            crl_shard,
+        };
+        let cert = issue_certificate(
+            self.keystore.as_ref(),
+            SignedBy::Ca(issuer),
+            &template,
+            &self.urls,
+        )?;
+        let record = CertificateRecord {
+            serial: cert.serial_hex,
+            issuer: issuer.slug.clone(),
+            profile: req.profile.as_str().to_owned(),
+            subject: cert.subject_text,
+            subject_id: req.subject.identifier().map(|i| i.to_string()),
+            not_before: template.not_before,
+            not_after: template.not_after,
+            der: cert.der,
+            key_id: key.as_ref().map(|k| k.id.clone()),
+            crl_shard,
+            status: kyso_core::CertStatus::Valid,
+            status_reason: None,
+            status_changed_at: None,
+            created_at: now,
+        };
+        Ok(NewIssuance { key, cert: record })
+    }
+
+    /// Issues one certificate and stores it (with its key) before returning.
+    pub async fn issue(&self, req: &IssueRequest) -> Result<Issued, CaError> {
+        let item = self.prepare(req, self.clock.now())?;
+        self.store
+            .insert_certificates(std::slice::from_ref(&item))
+            .await?;
+        Ok(Issued {
+            record: item.cert,
+            key: item.key,
+        })
+    }
+
+    /// Revokes a certificate.
+    pub async fn revoke(
+        &self,
+        serial: &str,
+        reason: RevocationReason,
+    ) -> Result<CertificateRecord, CaError> {
+        if reason == RevocationReason::CertificateHold {
+            return Err(CaError::Config(
+                "certificateHold is a suspension: use `kyso cert suspend`".into(),
+            ));
+        }
+        self.change(serial, StatusChange::Revoke(reason)).await
+    }
+
+    /// Suspends a certificate (certificateHold).
+    pub async fn suspend(&self, serial: &str) -> Result<CertificateRecord, CaError> {
+        self.change(serial, StatusChange::Suspend).await
+    }
+
+    /// Ends a suspension.
+    pub async fn resume(&self, serial: &str) -> Result<CertificateRecord, CaError> {
+        self.change(serial, StatusChange::Resume).await
+    }
+
+    async fn change(
+        &self,
+        serial: &str,
+        change: StatusChange,
+    ) -> Result<CertificateRecord, CaError> {
+        let serial = normalise_serial(serial)?;
+        Ok(self
+            .store
+            .change_status(&serial, change, self.clock.now())
+            .await?)
+    }
+
+    /// Writes `root.pem` and `chain.pem` (the issuing CAs, the citizens' first) into `dir`.
+    pub fn export(&self, dir: &Path) -> Result<(), CaError> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| CaError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let get = |slug: &str| {
+            self.issuers
+                .get(slug)
+                .ok_or_else(|| CaError::BrokenAuthority(slug.into()))
+        };
+        let root = dir.join("root.pem");
+        std::fs::write(&root, pem::cert_pem(&get("root")?.cert_der)).map_err(io(&root))?;
+        let chain = dir.join("chain.pem");
+        let text =
+            pem::cert_pem(&get("citizen-ca")?.cert_der) + &pem::cert_pem(&get("seal-ca")?.cert_der);
+        std::fs::write(&chain, text).map_err(io(&chain))?;
+        Ok(())
+    }
+
+    /// Checks every stored certificate: it parses, its signature verifies with its issuer's
+    /// key, and the key it references exists. Returns (checked, problems).
+    pub async fn check(&self) -> Result<(u64, Vec<String>), CaError> {
+        let mut problems = Vec::new();
+        let mut checked = 0u64;
+        let mut spki_by_slug = HashMap::new();
+        for a in &self.authorities {
+            if let Some(k) = self.store.get_key(&a.key_id).await? {
+                spki_by_slug.insert(a.slug.clone(), k.public_key_der);
+            } else {
+                problems.push(format!("authority {}: key {} is missing", a.slug, a.key_id));
+            }
+        }
+        let mut filter = kyso_store::CertFilter {
+            limit: Some(5000),
+            ..Default::default()
+        };
+        loop {
+            let page = self.store.list_certificates(&filter).await?;
+            let Some(last) = page.last() else { break };
+            filter.after_serial = Some(last.serial.clone());
+            for c in &page {
+                checked += 1;
+                match spki_by_slug.get(&c.issuer) {
+                    None => problems.push(format!("{}: unknown issuer {}", c.serial, c.issuer)),
+                    Some(spki) => {
+                        if let Err(e) = kyso_pki::issue::verify_certificate_signature(&c.der, spki)
+                        {
+                            problems.push(format!("{}: signature does not verify: {e}", c.serial));
+                        }
+                    }
+                }
+                if let Some(k) = &c.key_id
+                    && self.store.get_key(k).await?.is_none()
+                {
+                    problems.push(format!("{}: key {k} is missing", c.serial));
+                }
+            }
+        }
+        Ok((checked, problems))
+    }
+}
+
+/// Accepts serials as hex with optional `0x`, colons or spaces, any case.
+pub fn normalise_serial(s: &str) -> Result<String, CaError> {
+    let t: String = s
+        .trim()
+        .trim_start_matches("0x")
+        .chars()
+        .filter(|c| *c != ':' && *c != ' ')
+        .collect();
+    if t.is_empty() || t.len() > 40 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(CaError::Config(format!(
+            "{s:?} is not a certificate serial (hexadecimal)"
+        )));
+    }
+    Ok(t.to_ascii_lowercase())
+}

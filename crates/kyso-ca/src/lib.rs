@@ -1,0 +1,18 @@
+//! The certificate authority service.
+//!
+//! [`Ca`] ties the profiles and lint of `kyso-pki` to a key custodian (`kyso-keys`) and the
+//! store (`kyso-store`). Every state change is committed to the store before the method
+//! returns; CPU work (key generation, signing) is separated from storage so that bulk
+//! issuance can generate on every core and commit in batches ([`Ca::prepare`]).
+
+#![deny(missing_docs)]
+
+mod authority;
+mod error;
+pub mod pem;
+pub mod settings;
+
+pub use authority::{
+    Ca, InitOptions, IssueRequest, Issued, KeySource, authority_slugs, normalise_serial,
+};
+pub use error::CaError;

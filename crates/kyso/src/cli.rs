@@ -1,0 +1,269 @@
+//! Command-line interface definition. Every option has a help text and, where it makes
+//! sense, an environment variable; every path defaults from the data directory.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// kyso — chữ ký số cho mọi công dân: certificate authority, remote signing, verification.
+#[derive(Debug, Parser)]
+#[command(name = "kyso", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory: database (SQLite), key-encryption key, exported files.
+    #[arg(
+        long,
+        global = true,
+        env = "KYSO_DATA_DIR",
+        default_value = "./kyso-data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite:PATH` or `postgres://USER@HOST/DB` [default: sqlite:<data-dir>/kyso.db].
+    #[arg(long, global = true, env = "KYSO_DATABASE_URL")]
+    pub database: Option<String>,
+
+    /// Key-encryption key file of the software keystore [default: <data-dir>/kek].
+    #[arg(long, global = true, env = "KYSO_KEK_FILE")]
+    pub kek_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole platform in one process with a demo province, initialising the data
+    /// directory on first run.
+    Demo(ServeArgs),
+    /// Serve the HTTP endpoints (health, metrics, CA certificates, …).
+    Serve(ServeArgs),
+    /// Certificate authority set-up and export.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Issue and manage subscriber certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Verify every stored certificate against its issuer and its key record.
+    Check(JsonFlag),
+    /// Measure throughput.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KYSO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Public base URL written into certificates, used when initialising [default: http://<listen>].
+    #[arg(long, env = "KYSO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeystoreKind {
+    /// Keys wrapped with AES-256-GCM under the key-encryption key.
+    Soft,
+    /// A PKCS#11 token (an HSM; SoftHSM2 for tests).
+    Pkcs11,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Pkcs11Args {
+    /// PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so).
+    #[arg(long, env = "KYSO_PKCS11_MODULE")]
+    pub pkcs11_module: Option<PathBuf>,
+    /// Label of the token holding kyso's keys.
+    #[arg(long, env = "KYSO_PKCS11_TOKEN")]
+    pub pkcs11_token: Option<String>,
+    /// File containing the token's user PIN.
+    #[arg(long, env = "KYSO_PKCS11_PIN_FILE")]
+    pub pkcs11_pin_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Create the root CA, the issuing CAs (citizens, organisation seals), the delegated OCSP
+    /// signers and the TSA.
+    Init {
+        /// Algorithm of the authority keys.
+        #[arg(long, default_value = "p256", value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
+        algorithm: String,
+        /// Where authority and subscriber keys are held.
+        #[arg(long, value_enum, default_value_t = KeystoreKind::Soft)]
+        keystore: KeystoreKind,
+        #[command(flatten)]
+        pkcs11: Pkcs11Args,
+        /// Public base URL written into certificates (AIA, CRL distribution points).
+        #[arg(long, env = "KYSO_PUBLIC_URL", default_value = kyso_ca::settings::DEFAULT_PUBLIC_URL)]
+        public_url: String,
+        /// Operator organisation written into the authorities' subjects.
+        #[arg(long, default_value = "kyso")]
+        organisation: String,
+        /// The operator's own certificate policy OID, written before the ETSI policy.
+        #[arg(long)]
+        policy_oid: Option<String>,
+        /// CRL shards per issuing CA.
+        #[arg(long, default_value_t = kyso_ca::settings::DEFAULT_CRL_SHARDS)]
+        crl_shards: u16,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write root.pem and chain.pem (issuing CAs, the citizens' first) into a directory.
+    Export {
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List the authorities of this deployment.
+    Show(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// A citizen's personal signing certificate.
+    Citizen,
+    /// An organisation's seal (agency, school, hospital).
+    Seal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Valid,
+    Suspended,
+    Revoked,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Issue a certificate from a CSR or with a key generated in custody.
+    Issue(IssueArgs),
+    /// Show one certificate.
+    Show {
+        /// Serial (hex).
+        serial: String,
+        /// Print the certificate as PEM.
+        #[arg(long, conflicts_with = "json")]
+        pem: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List certificates.
+    List {
+        /// Only certificates with this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<u32>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a certificate (permanent).
+    Revoke {
+        /// Serial (hex).
+        serial: String,
+        /// RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged,
+        /// superseded, cessationOfOperation, privilegeWithdrawn, aACompromise.
+        #[arg(long)]
+        reason: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a certificate (certificateHold); `resume` lifts it.
+    Suspend {
+        /// Serial (hex).
+        serial: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a suspension.
+    Resume {
+        /// Serial (hex).
+        serial: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// Certificate profile.
+    #[arg(long, value_enum)]
+    pub profile: ProfileArg,
+    /// Full name (citizen: family name first) or the seal's common name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// CCCD number (12 digits) of a citizen.
+    #[arg(long)]
+    pub cccd: Option<String>,
+    /// Another identifier instead of --cccd: CMND:…, HC:… (citizen), MST:…, MNS:… (seal).
+    #[arg(long, conflicts_with = "cccd")]
+    pub id: Option<String>,
+    /// Organisation name (seal).
+    #[arg(long)]
+    pub organisation: Option<String>,
+    /// Province (stateOrProvinceName).
+    #[arg(long)]
+    pub province: String,
+    /// Commune or ward (localityName).
+    #[arg(long)]
+    pub locality: Option<String>,
+    /// PKCS#10 request of a key the subscriber holds (PEM or DER).
+    #[arg(long, conflicts_with = "keygen", required_unless_present = "keygen")]
+    pub csr: Option<PathBuf>,
+    /// Generate the key in custody.
+    #[arg(long)]
+    pub keygen: bool,
+    /// Algorithm of the generated key.
+    #[arg(long, default_value = "p256", requires = "keygen", value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
+    pub algorithm: String,
+    /// Validity in days [default: 1095 = 3 years].
+    #[arg(long)]
+    pub validity_days: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Issue certificates with keys generated in custody, every batch committed durably;
+    /// prints issued/s last.
+    Issue {
+        /// Number of certificates.
+        #[arg(long, default_value_t = 20_000)]
+        count: u64,
+        /// Algorithm of the generated subscriber keys.
+        #[arg(long, default_value = "p256", value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
+        algorithm: String,
+        /// Certificates per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Worker threads generating keys and certificates [default: number of cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Use the configured data directory, database and keystore instead of a fresh
+        /// temporary SQLite deployment.
+        #[arg(long)]
+        in_place: bool,
+        /// Print each serial once its batch is committed (for crash tests).
+        #[arg(long)]
+        print_serials: bool,
+        /// Skip the `openssl speed` comparison.
+        #[arg(long)]
+        no_baseline: bool,
+    },
+}

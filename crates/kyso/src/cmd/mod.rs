@@ -1,0 +1,22 @@
+//! One module per command group.
+
+mod bench;
+mod ca;
+mod cert;
+mod serve;
+
+use crate::cli::{Cli, Command};
+use crate::context::Context;
+use std::process::ExitCode;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Context::from_cli(&cli);
+    match cli.command {
+        Command::Ca(c) => ca::run(&ctx, c).await,
+        Command::Cert(c) => cert::run(&ctx, c).await,
+        Command::Check(f) => ca::check(&ctx, f.json).await,
+        Command::Bench(b) => bench::run(&ctx, b).await,
+        Command::Serve(a) => serve::serve(&ctx, a, false).await,
+        Command::Demo(a) => serve::serve(&ctx, a, true).await,
+    }
+}
