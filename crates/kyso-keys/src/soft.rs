@@ -30,8 +30,9 @@ enum ParsedKey {
 }
 
 /// Additional authenticated data binding a wrapped key to its record, so that a blob
-/// cannot be moved under another key id or algorithm.
-fn wrap_context(id: &str, algorithm: KeyAlgorithm) -> Vec<u8> {
+/// cannot be moved under another key id or algorithm. Public so that an auditor holding the
+/// KEK can check custody independently (the no-clear-key-material test does).
+pub fn wrap_context(id: &str, algorithm: KeyAlgorithm) -> Vec<u8> {
     format!("kyso-key-v1|{id}|{}", algorithm.as_str()).into_bytes()
 }
 
