@@ -12,6 +12,9 @@ use kyso_store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Settings that let later commands reopen the keystore `ca init` used.
+pub type KeystoreSettings = Vec<(&'static str, String)>;
+
 /// Global options, resolved.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -68,7 +71,7 @@ impl Context {
         &self,
         kind: KeystoreKind,
         p: &Pkcs11Args,
-    ) -> anyhow::Result<(Arc<dyn KeyStore>, Vec<(&'static str, String)>)> {
+    ) -> anyhow::Result<(Arc<dyn KeyStore>, KeystoreSettings)> {
         match kind {
             KeystoreKind::Soft => {
                 self.ensure_data_dir()?;

@@ -12,33 +12,80 @@ use std::process::Command;
 /// it) and returns (findings-free, full report at WARNING for the log).
 fn lint(tool: &str, extra: &[&str], file: &Path) -> (bool, String) {
     let bin = peer_bin().join(tool);
-    assert!(bin.exists(), "{} is missing: run scripts/test, which installs pkilint into .venv", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/test, which installs pkilint into .venv",
+        bin.display()
+    );
     let run = |severity: &str| {
-        Command::new(&bin).arg("lint").args(extra).args(["-s", severity]).arg(file).output().expect("run pkilint")
+        Command::new(&bin)
+            .arg("lint")
+            .args(extra)
+            .args(["-s", severity])
+            .arg(file)
+            .output()
+            .expect("run pkilint")
     };
     let strict = run("ERROR");
     let report = run("WARNING");
-    (strict.status.success(), format!("{}{}", text(&report.stdout), text(&report.stderr)))
+    (
+        strict.status.success(),
+        format!("{}{}", text(&report.stdout), text(&report.stderr)),
+    )
 }
 
 fn lint_deployment(algorithm: &str) {
     let k = Kyso::sqlite();
-    k.ok(&["ca", "init", "--algorithm", algorithm, "--public-url", PUBLIC_URL, "--organisation", "Công ty kyso"]);
+    k.ok(&[
+        "ca",
+        "init",
+        "--algorithm",
+        algorithm,
+        "--public-url",
+        PUBLIC_URL,
+        "--organisation",
+        "Công ty kyso",
+    ]);
     let mut certs = Vec::new();
     for a in k.json(&["ca", "show"])["authorities"].as_array().unwrap() {
         let slug = a["slug"].as_str().unwrap();
         let pem = k.ok(&["cert", "show", a["serial"].as_str().unwrap(), "--pem"]);
-        certs.push((format!("authority {slug}"), k.write(&format!("{slug}.pem"), pem.as_bytes()), None));
+        certs.push((
+            format!("authority {slug}"),
+            k.write(&format!("{slug}.pem"), pem.as_bytes()),
+            None,
+        ));
     }
     let mut citizen = CITIZEN.to_vec();
     citizen.push("--keygen");
     let c = k.json(&citizen);
-    certs.push(("citizen".into(), k.write("citizen.pem", c["pem"].as_str().unwrap().as_bytes()), Some("NCP-NATURAL-PERSON-CERTIFICATE")));
+    certs.push((
+        "citizen".into(),
+        k.write("citizen.pem", c["pem"].as_str().unwrap().as_bytes()),
+        Some("NCP-NATURAL-PERSON-CERTIFICATE"),
+    ));
     let s = k.json(&[
-        "cert", "issue", "--profile", "seal", "--organisation", "Trường THPT Chu Văn An", "--id", "MST:0101234567",
-        "--province", "Hà Nội", "--locality", "Phường Ba Đình", "--keygen", "--algorithm", "rsa2048",
+        "cert",
+        "issue",
+        "--profile",
+        "seal",
+        "--organisation",
+        "Trường THPT Chu Văn An",
+        "--id",
+        "MST:0101234567",
+        "--province",
+        "Hà Nội",
+        "--locality",
+        "Phường Ba Đình",
+        "--keygen",
+        "--algorithm",
+        "rsa2048",
     ]);
-    certs.push(("seal".into(), k.write("seal.pem", s["pem"].as_str().unwrap().as_bytes()), Some("NCP-LEGAL-PERSON-CERTIFICATE")));
+    certs.push((
+        "seal".into(),
+        k.write("seal.pem", s["pem"].as_str().unwrap().as_bytes()),
+        Some("NCP-LEGAL-PERSON-CERTIFICATE"),
+    ));
 
     let mut failures = Vec::new();
     for (what, file, etsi) in &certs {
@@ -55,7 +102,11 @@ fn lint_deployment(algorithm: &str) {
             }
         }
     }
-    assert!(failures.is_empty(), "pkilint found ERROR/FATAL:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "pkilint found ERROR/FATAL:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
