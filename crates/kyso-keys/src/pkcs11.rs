@@ -294,11 +294,9 @@ impl Pkcs11KeyStore {
     pub fn open(module: &Path, token_label: &str, user_pin: &str) -> Result<Self, KeyError> {
         let m = module::load(module)?;
         let slot = find_slot(&m.ctx, module, token_label)?;
-        let mechanisms = m
-            .ctx
-            .get_mechanism_list(slot)
-            .map_err(|e| p11(format!("listing mechanisms of token {token_label:?}"), &e))?;
-        if !mechanisms.contains(&MechanismType::AES_KEY_WRAP_PAD) {
+        // Ask about the one mechanism we need: listing them all makes cryptoki log an error
+        // for every vendor mechanism it has no name for.
+        if m.ctx.get_mechanism_info(slot, MechanismType::AES_KEY_WRAP_PAD).is_err() {
             return Err(KeyError::Pkcs11(format!(
                 "token {token_label:?} does not offer CKM_AES_KEY_WRAP_PAD, needed to wrap \
                  subscriber keys"
