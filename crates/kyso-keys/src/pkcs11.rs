@@ -296,7 +296,10 @@ impl Pkcs11KeyStore {
         let slot = find_slot(&m.ctx, module, token_label)?;
         // Ask about the one mechanism we need: listing them all makes cryptoki log an error
         // for every vendor mechanism it has no name for.
-        if m.ctx.get_mechanism_info(slot, MechanismType::AES_KEY_WRAP_PAD).is_err() {
+        if m.ctx
+            .get_mechanism_info(slot, MechanismType::AES_KEY_WRAP_PAD)
+            .is_err()
+        {
             return Err(KeyError::Pkcs11(format!(
                 "token {token_label:?} does not offer CKM_AES_KEY_WRAP_PAD, needed to wrap \
                  subscriber keys"
