@@ -7,7 +7,9 @@
 //! pragmas, transaction modes, migrations — in its own module.
 
 macro_rules! impl_store_common {
-    ($ty:ty, $backend:literal) => {
+    // `$lock_head` is how the backend locks the audit head row inside a transaction
+    // (SQLite's BEGIN IMMEDIATE already holds the write lock; PostgreSQL needs FOR UPDATE).
+    ($ty:ty, $backend:literal, $lock_head:literal) => {
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
             fn backend(&self) -> &'static str {
@@ -22,14 +24,18 @@ macro_rules! impl_store_common {
             }
 
             async fn put_setting(&self, key: &str, value: &str) -> Result<(), $crate::StoreError> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO settings (key, value) VALUES ($1, $2) \
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 )
                 .bind(key)
                 .bind(value)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                let entry = $crate::AuditEntry { action: "setting.put".into(), subject: key.into(), detail: value.into() };
+                append_audit(&mut tx, kyso_core::UnixTime::from_system_time(std::time::SystemTime::now()), &[entry]).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -54,6 +60,12 @@ macro_rules! impl_store_common {
                 .bind(authority.created_at.seconds())
                 .execute(&mut *tx)
                 .await?;
+                let entry = $crate::AuditEntry {
+                    action: "authority.create".into(),
+                    subject: authority.slug.clone(),
+                    detail: format!("role={} serial={} key={}", authority.role, authority.serial, authority.key_id),
+                };
+                append_audit(&mut tx, authority.created_at, &[entry]).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -83,6 +95,20 @@ macro_rules! impl_store_common {
                         insert_key(&mut *tx, key, item.cert.created_at).await?;
                     }
                     insert_cert(&mut *tx, &item.cert).await?;
+                }
+                let entries: Vec<_> = batch.iter().map(|i| $crate::AuditEntry {
+                    action: "certificate.issue".into(),
+                    subject: i.cert.serial.clone(),
+                    detail: format!(
+                        "profile={} issuer={} key={} subject={}",
+                        i.cert.profile,
+                        i.cert.issuer,
+                        i.cert.key_id.as_deref().unwrap_or("-"),
+                        i.cert.subject
+                    ),
+                }).collect();
+                if let Some(first) = batch.first() {
+                    append_audit(&mut tx, first.cert.created_at, &entries).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -169,12 +195,36 @@ macro_rules! impl_store_common {
                         .bind(at.seconds())
                         .execute(&mut *tx)
                         .await?;
+                    let entry = $crate::AuditEntry {
+                        action: format!("certificate.{}", change.event_name()),
+                        subject: serial.to_owned(),
+                        detail: match change {
+                            kyso_core::StatusChange::Revoke(r) => format!("reason={r}"),
+                            kyso_core::StatusChange::Suspend => "reason=certificateHold".into(),
+                            kyso_core::StatusChange::Resume => String::new(),
+                        },
+                    };
+                    append_audit(&mut tx, at, &[entry]).await?;
                     tx.commit().await?;
                     return self
                         .get_certificate(serial)
                         .await?
                         .ok_or_else(|| $crate::StoreError::UnknownSerial(serial.to_owned()));
                 }
+            }
+
+            async fn audit_log(&self, after_seq: i64, limit: u32) -> Result<Vec<$crate::AuditRecord>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT seq, at, action, subject, detail, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after_seq)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn audit_head(&self) -> Result<(i64, Vec<u8>), $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?)
             }
 
             async fn status_history(&self, serial: &str) -> Result<Vec<$crate::StatusEvent>, $crate::StoreError> {
@@ -185,6 +235,42 @@ macro_rules! impl_store_common {
                         .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
+        }
+
+        /// Appends entries to the hash chain inside the caller's transaction, so the change
+        /// and its audit record commit together or not at all.
+        async fn append_audit(
+            conn: &mut <$crate::backend::DbOf<$ty> as sqlx::Database>::Connection,
+            at: kyso_core::UnixTime,
+            entries: &[$crate::AuditEntry],
+        ) -> Result<(), $crate::StoreError> {
+            let (mut seq, mut hash): (i64, Vec<u8>) =
+                sqlx::query_as(concat!("SELECT seq, hash FROM audit_head WHERE id = 1", $lock_head))
+                    .fetch_one(&mut *conn)
+                    .await?;
+            for e in entries {
+                seq += 1;
+                let next = $crate::audit::entry_hash(&hash, seq, at, e);
+                sqlx::query(
+                    "INSERT INTO audit_log (seq, at, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(seq)
+                .bind(at.seconds())
+                .bind(&e.action)
+                .bind(&e.subject)
+                .bind(&e.detail)
+                .bind(&hash)
+                .bind(&next)
+                .execute(&mut *conn)
+                .await?;
+                hash = next;
+            }
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(&hash)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
         }
 
         async fn insert_key<'c, E: sqlx::Executor<'c, Database = $crate::backend::DbOf<$ty>>>(

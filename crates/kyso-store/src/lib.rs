@@ -11,6 +11,7 @@
 
 #![deny(missing_docs)]
 
+pub mod audit;
 mod backend;
 mod error;
 pub mod postgres;
@@ -18,6 +19,7 @@ mod records;
 pub mod sqlite;
 pub mod testing;
 
+pub use audit::{AuditEntry, AuditRecord, ChainBreak};
 pub use error::StoreError;
 pub use records::{AuthorityRecord, CertFilter, CertificateRecord, NewIssuance, StatusEvent};
 
@@ -73,8 +75,40 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         change: StatusChange,
         at: UnixTime,
     ) -> Result<CertificateRecord, StoreError>;
+    /// Audit entries with `seq > after_seq`, at most `limit`, in order.
+    async fn audit_log(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError>;
+    /// The latest (seq, hash) of the audit chain.
+    async fn audit_head(&self) -> Result<(i64, Vec<u8>), StoreError>;
+
     /// The status history of a certificate, oldest first.
     async fn status_history(&self, serial: &str) -> Result<Vec<StatusEvent>, StoreError>;
+}
+
+/// Verifies the whole audit chain page by page and that it ends at the recorded head.
+/// Returns the number of entries checked.
+pub async fn verify_audit_log(store: &dyn Store) -> Result<Result<u64, ChainBreak>, StoreError> {
+    let mut at = (0i64, vec![0u8; 32]);
+    loop {
+        let page = store.audit_log(at.0, 10_000).await?;
+        if page.is_empty() {
+            break;
+        }
+        match audit::verify_chain(at, &page) {
+            Ok(next) => at = next,
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    let head = store.audit_head().await?;
+    if head != at {
+        return Ok(Err(ChainBreak {
+            seq: at.0 + 1,
+            reason: format!(
+                "the log ends at entry {} but the head records entry {} (entries were removed)",
+                at.0, head.0
+            ),
+        }));
+    }
+    Ok(Ok(at.0 as u64))
 }
 
 /// Opens the store named by `url` and brings its schema up to date.

@@ -32,4 +32,4 @@ impl PostgresStore {
     }
 }
 
-impl_store_common!(PostgresStore, "postgres");
+impl_store_common!(PostgresStore, "postgres", " FOR UPDATE");

@@ -50,4 +50,4 @@ impl SqliteStore {
     }
 }
 
-impl_store_common!(SqliteStore, "sqlite");
+impl_store_common!(SqliteStore, "sqlite", "");

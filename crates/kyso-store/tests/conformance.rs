@@ -11,6 +11,7 @@ const T0: UnixTime = UnixTime(1_795_459_507);
 
 struct Db {
     store: Arc<dyn Store>,
+    url: String,
     _dir: Option<tempfile::TempDir>,
     pg: Option<FreshPostgres>,
 }
@@ -18,11 +19,11 @@ struct Db {
 impl Db {
     async fn sqlite() -> Db {
         let dir = tempfile::tempdir().unwrap();
-        let store = kyso_store::open(&format!("sqlite:{}", dir.path().join("kyso.db").display()))
-            .await
-            .unwrap();
+        let url = format!("sqlite:{}", dir.path().join("kyso.db").display());
+        let store = kyso_store::open(&url).await.unwrap();
         Db {
             store,
+            url,
             _dir: Some(dir),
             pg: None,
         }
@@ -35,6 +36,7 @@ impl Db {
         let store = kyso_store::open(&pg.url).await.unwrap();
         Db {
             store,
+            url: pg.url.clone(),
             _dir: None,
             pg: Some(pg),
         }
@@ -80,10 +82,10 @@ fn cert(serial: &str, key_id: Option<&str>) -> CertificateRecord {
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
-            $(#[tokio::test] async fn $name() { let db = super::Db::sqlite().await; super::$name(&*db.store).await; db.finish().await; })*
+            $(#[tokio::test] async fn $name() { let db = super::Db::sqlite().await; super::$name(&db).await; db.finish().await; })*
         }
         mod postgres {
-            $(#[tokio::test] async fn $name() { let db = super::Db::postgres().await; super::$name(&*db.store).await; db.finish().await; })*
+            $(#[tokio::test] async fn $name() { let db = super::Db::postgres().await; super::$name(&db).await; db.finish().await; })*
         }
     };
 }
@@ -99,9 +101,117 @@ conformance!(
     list_filters_and_pages,
     authorities_are_stored_with_key_and_certificate,
     vietnamese_text_round_trips,
+    audit_log_records_every_change_in_a_verified_chain,
+    audit_log_detects_altered_entries,
+    audit_log_detects_removed_entries,
 );
 
-async fn settings_upsert(s: &dyn Store) {
+impl Db {
+    /// Runs SQL behind kyso's back, as an attacker with database access would.
+    async fn tamper(&self, sql: &'static str) {
+        if self.url.starts_with("sqlite:") {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        } else {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = dyn Store;
+    fn deref(&self) -> &(dyn Store + 'static) {
+        &*self.store
+    }
+}
+
+async fn some_history(s: &dyn Store) {
+    s.put_setting("public_url", "http://a").await.unwrap();
+    let batch: Vec<_> = (0..3u8)
+        .map(|i| NewIssuance {
+            key: None,
+            cert: cert(&format!("e{i}"), None),
+        })
+        .collect();
+    s.insert_certificates(&batch).await.unwrap();
+    s.change_status("e1", StatusChange::Suspend, T0)
+        .await
+        .unwrap();
+    s.change_status(
+        "e1",
+        StatusChange::Revoke(RevocationReason::KeyCompromise),
+        T0,
+    )
+    .await
+    .unwrap();
+}
+
+async fn audit_log_records_every_change_in_a_verified_chain(db: &Db) {
+    some_history(&**db).await;
+    // A refused change is not recorded.
+    assert!(
+        db.change_status("e1", StatusChange::Resume, T0)
+            .await
+            .is_err()
+    );
+    let log = db.audit_log(0, 100).await.unwrap();
+    let actions: Vec<_> = log
+        .iter()
+        .map(|e| (e.action.as_str(), e.subject.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("setting.put", "public_url"),
+            ("certificate.issue", "e0"),
+            ("certificate.issue", "e1"),
+            ("certificate.issue", "e2"),
+            ("certificate.suspend", "e1"),
+            ("certificate.revoke", "e1"),
+        ]
+    );
+    assert_eq!(log[5].detail, "reason=keyCompromise");
+    assert_eq!(kyso_store::verify_audit_log(&**db).await.unwrap(), Ok(6));
+    assert_eq!(db.audit_head().await.unwrap().0, 6);
+}
+
+async fn audit_log_detects_altered_entries(db: &Db) {
+    some_history(&**db).await;
+    db.tamper("UPDATE audit_log SET detail = 'reason=superseded' WHERE seq = 6")
+        .await;
+    let broken = kyso_store::verify_audit_log(&**db)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(broken.seq, 6);
+    assert!(broken.reason.contains("altered"), "{broken}");
+}
+
+async fn audit_log_detects_removed_entries(db: &Db) {
+    some_history(&**db).await;
+    db.tamper("DELETE FROM audit_log WHERE seq = 3").await;
+    let broken = kyso_store::verify_audit_log(&**db)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(broken.seq, 4, "{broken}");
+    db.tamper("DELETE FROM audit_log WHERE seq >= 3").await;
+    let broken = kyso_store::verify_audit_log(&**db)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(broken.reason.contains("removed"), "{broken}");
+}
+
+async fn settings_upsert(db: &Db) {
+    let s: &dyn Store = &**db;
+    settings_upsert_on(s).await
+}
+
+async fn settings_upsert_on(s: &dyn Store) {
     assert_eq!(s.get_setting("public_url").await.unwrap(), None);
     s.put_setting("public_url", "http://a").await.unwrap();
     s.put_setting("public_url", "http://b").await.unwrap();
@@ -111,7 +221,12 @@ async fn settings_upsert(s: &dyn Store) {
     );
 }
 
-async fn certificates_round_trip_with_their_keys(s: &dyn Store) {
+async fn certificates_round_trip_with_their_keys(db: &Db) {
+    let s: &dyn Store = &**db;
+    certificates_round_trip_with_their_keys_on(s).await
+}
+
+async fn certificates_round_trip_with_their_keys_on(s: &dyn Store) {
     let k = key(1);
     let c = cert("0a01", Some(&k.id));
     s.insert_certificates(&[NewIssuance {
@@ -126,7 +241,12 @@ async fn certificates_round_trip_with_their_keys(s: &dyn Store) {
     assert_eq!(s.count_certificates().await.unwrap(), 1);
 }
 
-async fn batch_is_all_or_nothing(s: &dyn Store) {
+async fn batch_is_all_or_nothing(db: &Db) {
+    let s: &dyn Store = &**db;
+    batch_is_all_or_nothing_on(s).await
+}
+
+async fn batch_is_all_or_nothing_on(s: &dyn Store) {
     s.insert_certificates(&[NewIssuance {
         key: None,
         cert: cert("05", None),
@@ -158,7 +278,12 @@ async fn batch_is_all_or_nothing(s: &dyn Store) {
     assert_eq!(s.count_certificates().await.unwrap(), 1);
 }
 
-async fn duplicate_serial_is_refused(s: &dyn Store) {
+async fn duplicate_serial_is_refused(db: &Db) {
+    let s: &dyn Store = &**db;
+    duplicate_serial_is_refused_on(s).await
+}
+
+async fn duplicate_serial_is_refused_on(s: &dyn Store) {
     s.insert_certificates(&[NewIssuance {
         key: None,
         cert: cert("01", None),
@@ -174,7 +299,12 @@ async fn duplicate_serial_is_refused(s: &dyn Store) {
     assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
 }
 
-async fn lifecycle_is_recorded_with_times_and_reasons(s: &dyn Store) {
+async fn lifecycle_is_recorded_with_times_and_reasons(db: &Db) {
+    let s: &dyn Store = &**db;
+    lifecycle_is_recorded_with_times_and_reasons_on(s).await
+}
+
+async fn lifecycle_is_recorded_with_times_and_reasons_on(s: &dyn Store) {
     s.insert_certificates(&[NewIssuance {
         key: None,
         cert: cert("aa", None),
@@ -218,7 +348,12 @@ async fn lifecycle_is_recorded_with_times_and_reasons(s: &dyn Store) {
     );
 }
 
-async fn refused_changes_change_nothing(s: &dyn Store) {
+async fn refused_changes_change_nothing(db: &Db) {
+    let s: &dyn Store = &**db;
+    refused_changes_change_nothing_on(s).await
+}
+
+async fn refused_changes_change_nothing_on(s: &dyn Store) {
     s.insert_certificates(&[NewIssuance {
         key: None,
         cert: cert("bb", None),
@@ -260,7 +395,12 @@ async fn refused_changes_change_nothing(s: &dyn Store) {
     );
 }
 
-async fn racing_revocations_apply_once(s: &dyn Store) {
+async fn racing_revocations_apply_once(db: &Db) {
+    let s: &dyn Store = &**db;
+    racing_revocations_apply_once_on(s).await
+}
+
+async fn racing_revocations_apply_once_on(s: &dyn Store) {
     s.insert_certificates(&[NewIssuance {
         key: None,
         cert: cert("cc", None),
@@ -315,7 +455,12 @@ async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
     results.into_iter().map(Option::unwrap).collect()
 }
 
-async fn list_filters_and_pages(s: &dyn Store) {
+async fn list_filters_and_pages(db: &Db) {
+    let s: &dyn Store = &**db;
+    list_filters_and_pages_on(s).await
+}
+
+async fn list_filters_and_pages_on(s: &dyn Store) {
     let batch: Vec<_> = (0..10u8)
         .map(|i| NewIssuance {
             key: None,
@@ -376,7 +521,12 @@ async fn list_filters_and_pages(s: &dyn Store) {
     assert_eq!(got, vec!["07", "08"]);
 }
 
-async fn authorities_are_stored_with_key_and_certificate(s: &dyn Store) {
+async fn authorities_are_stored_with_key_and_certificate(db: &Db) {
+    let s: &dyn Store = &**db;
+    authorities_are_stored_with_key_and_certificate_on(s).await
+}
+
+async fn authorities_are_stored_with_key_and_certificate_on(s: &dyn Store) {
     let k = key(9);
     let mut c = cert("ca01", None);
     c.profile = "issuing-ca".into();
@@ -400,7 +550,12 @@ async fn authorities_are_stored_with_key_and_certificate(s: &dyn Store) {
     assert_eq!(s.get_certificate("ca02").await.unwrap(), None);
 }
 
-async fn vietnamese_text_round_trips(s: &dyn Store) {
+async fn vietnamese_text_round_trips(db: &Db) {
+    let s: &dyn Store = &**db;
+    vietnamese_text_round_trips_on(s).await
+}
+
+async fn vietnamese_text_round_trips_on(s: &dyn Store) {
     let mut c = cert("dd", None);
     c.subject =
         "C=VN, ST=Thừa Thiên Huế, L=Phường Phú Hội, CN=Huỳnh Thị Ngọc Ánh, UID=CCCD:046190012345"

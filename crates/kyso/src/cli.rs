@@ -44,9 +44,30 @@ pub enum Command {
     Cert(CertCommand),
     /// Verify every stored certificate against its issuer and its key record.
     Check(JsonFlag),
+    /// Inspect and verify the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Measure throughput.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the hash chain from the first entry to the recorded head.
+    Verify(JsonFlag),
+    /// Show audit entries in order.
+    List {
+        /// Only entries after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

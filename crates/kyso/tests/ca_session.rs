@@ -239,3 +239,43 @@ fn a_lost_kek_is_reported_not_replaced() {
         .unwrap();
     assert!(out.status.success());
 }
+
+#[test]
+fn the_audit_log_records_the_session_and_detects_tampering() {
+    let k = Kyso::sqlite();
+    k.ok(&["ca", "init"]);
+    let mut a = CITIZEN.to_vec();
+    a.push("--keygen");
+    let serial = k.json(&a)["serial"].as_str().unwrap().to_owned();
+    k.ok(&["cert", "revoke", &serial, "--reason", "superseded"]);
+    let v = k.json(&["audit", "verify"]);
+    assert_eq!(v["intact"], true);
+    let entries = k.json(&["audit", "list"]);
+    let actions: Vec<_> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "authority.create").count(),
+        6
+    );
+    assert_eq!(
+        actions[actions.len() - 2..],
+        ["certificate.issue", "certificate.revoke"]
+    );
+    // Rewrite history behind kyso's back: the revocation reason.
+    let db = k.data_dir().join("kyso.db");
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_log SET detail='reason=unspecified' WHERE action='certificate.revoke'\"); c.commit()"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = k.run(&["audit", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["intact"], false);
+    assert!(v["reason"].as_str().unwrap().contains("altered"));
+}

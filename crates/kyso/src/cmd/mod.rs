@@ -1,5 +1,6 @@
 //! One module per command group.
 
+mod audit;
 mod bench;
 mod ca;
 mod cert;
@@ -15,6 +16,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ca(c) => ca::run(&ctx, c).await,
         Command::Cert(c) => cert::run(&ctx, c).await,
         Command::Check(f) => ca::check(&ctx, f.json).await,
+        Command::Audit(a) => audit::run(&ctx, a).await,
         Command::Bench(b) => bench::run(&ctx, b).await,
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
