@@ -85,17 +85,41 @@ pub fn scheme_from_identifier(
     id: &AlgorithmIdentifierOwned,
 ) -> Result<SignatureAlgorithm, PkiError> {
     let unsupported = || PkiError::UnsupportedSignatureAlgorithm(id.oid.to_string());
+    // Parameters are checked exactly: an AlgorithmIdentifier is often outside the signed
+    // bytes (a CSR's or certificate's outer signatureAlgorithm), so anything we tolerate
+    // there is malleable. PKCS#1 takes NULL (RFC 4055 §5; absent is seen in the wild),
+    // ECDSA takes none (RFC 5758 §3.2).
+    let null_or_absent =
+        |a: &AlgorithmIdentifierOwned| a.parameters.as_ref().is_none_or(|p| *p == Any::null());
+    let pkcs1 = |scheme| {
+        if null_or_absent(id) {
+            Ok(scheme)
+        } else {
+            Err(unsupported())
+        }
+    };
+    let ecdsa = |scheme| {
+        if id.parameters.is_none() {
+            Ok(scheme)
+        } else {
+            Err(unsupported())
+        }
+    };
     Ok(match id.oid {
-        o if o == SHA256_RSA => SignatureAlgorithm::RsaPkcs1Sha256,
-        o if o == SHA384_RSA => SignatureAlgorithm::RsaPkcs1Sha384,
-        o if o == SHA512_RSA => SignatureAlgorithm::RsaPkcs1Sha512,
-        o if o == ECDSA_SHA256 => SignatureAlgorithm::EcdsaSha256,
-        o if o == ECDSA_SHA384 => SignatureAlgorithm::EcdsaSha384,
+        o if o == SHA256_RSA => pkcs1(SignatureAlgorithm::RsaPkcs1Sha256)?,
+        o if o == SHA384_RSA => pkcs1(SignatureAlgorithm::RsaPkcs1Sha384)?,
+        o if o == SHA512_RSA => pkcs1(SignatureAlgorithm::RsaPkcs1Sha512)?,
+        o if o == ECDSA_SHA256 => ecdsa(SignatureAlgorithm::EcdsaSha256)?,
+        o if o == ECDSA_SHA384 => ecdsa(SignatureAlgorithm::EcdsaSha384)?,
         o if o == RSASSA_PSS => {
             let params = id.parameters.as_ref().ok_or_else(unsupported)?;
             let p =
                 PssParams::from_der(&der::Encode::to_der(params)?).map_err(|_| unsupported())?;
-            let hash: ObjectIdentifier = p.hash.as_ref().map(|h| h.oid).ok_or_else(unsupported)?;
+            let hash_id = p.hash.as_ref().ok_or_else(unsupported)?;
+            if !null_or_absent(hash_id) {
+                return Err(unsupported());
+            }
+            let hash: ObjectIdentifier = hash_id.oid;
             let (scheme, salt) = match hash {
                 h if h == SHA256 => (SignatureAlgorithm::RsaPssSha256, 32),
                 h if h == SHA384 => (SignatureAlgorithm::RsaPssSha384, 48),
@@ -106,7 +130,7 @@ pub fn scheme_from_identifier(
                     && m.parameters
                         .as_ref()
                         .and_then(|a| a.decode_as::<AlgorithmIdentifierOwned>().ok())
-                        .is_some_and(|inner| inner.oid == hash)
+                        .is_some_and(|inner| inner.oid == hash && null_or_absent(&inner))
             });
             if !mgf_ok || p.salt_length != Some(salt) || p.trailer_field.is_some_and(|t| t != 1) {
                 return Err(unsupported());
