@@ -46,8 +46,8 @@ macro_rules! impl_store_common {
                 authority: &$crate::AuthorityRecord,
             ) -> Result<(), $crate::StoreError> {
                 let mut tx = self.begin_write().await?;
-                insert_key(&mut *tx, key, cert.created_at).await?;
-                insert_cert(&mut *tx, cert).await?;
+                insert_keys(&mut tx, &[key], cert.created_at).await?;
+                insert_certs(&mut tx, &[cert]).await?;
                 sqlx::query(
                     "INSERT INTO authorities (slug, role, serial, key_id, scheme, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
@@ -89,13 +89,12 @@ macro_rules! impl_store_common {
             }
 
             async fn insert_certificates(&self, batch: &[$crate::NewIssuance]) -> Result<(), $crate::StoreError> {
+                let Some(first) = batch.first() else { return Ok(()) };
                 let mut tx = self.begin_write().await?;
-                for item in batch {
-                    if let Some(key) = &item.key {
-                        insert_key(&mut *tx, key, item.cert.created_at).await?;
-                    }
-                    insert_cert(&mut *tx, &item.cert).await?;
-                }
+                let keys: Vec<_> = batch.iter().filter_map(|i| i.key.as_ref()).collect();
+                insert_keys(&mut tx, &keys, first.cert.created_at).await?;
+                let certs: Vec<_> = batch.iter().map(|i| &i.cert).collect();
+                insert_certs(&mut tx, &certs).await?;
                 let entries: Vec<_> = batch.iter().map(|i| $crate::AuditEntry {
                     action: "certificate.issue".into(),
                     subject: i.cert.serial.clone(),
@@ -107,9 +106,7 @@ macro_rules! impl_store_common {
                         i.cert.subject
                     ),
                 }).collect();
-                if let Some(first) = batch.first() {
-                    append_audit(&mut tx, first.cert.created_at, &entries).await?;
-                }
+                append_audit(&mut tx, first.cert.created_at, &entries).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -248,22 +245,26 @@ macro_rules! impl_store_common {
                 sqlx::query_as(concat!("SELECT seq, hash FROM audit_head WHERE id = 1", $lock_head))
                     .fetch_one(&mut *conn)
                     .await?;
+            let mut rows = Vec::with_capacity(entries.len());
             for e in entries {
                 seq += 1;
                 let next = $crate::audit::entry_hash(&hash, seq, at, e);
-                sqlx::query(
-                    "INSERT INTO audit_log (seq, at, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(seq)
-                .bind(at.seconds())
-                .bind(&e.action)
-                .bind(&e.subject)
-                .bind(&e.detail)
-                .bind(&hash)
-                .bind(&next)
-                .execute(&mut *conn)
-                .await?;
-                hash = next;
+                rows.push((seq, e, std::mem::replace(&mut hash, next.clone()), next));
+            }
+            for chunk in rows.chunks($crate::backend::ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::<$crate::backend::DbOf<$ty>>::new(
+                    "INSERT INTO audit_log (seq, at, action, subject, detail, prev_hash, hash) ",
+                );
+                qb.push_values(chunk, |mut b, (seq, e, prev, this)| {
+                    b.push_bind(*seq)
+                        .push_bind(at.seconds())
+                        .push_bind(e.action.clone())
+                        .push_bind(e.subject.clone())
+                        .push_bind(e.detail.clone())
+                        .push_bind(prev.clone())
+                        .push_bind(this.clone());
+                });
+                qb.build().execute(&mut *conn).await?;
             }
             sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                 .bind(seq)
@@ -273,50 +274,55 @@ macro_rules! impl_store_common {
             Ok(())
         }
 
-        async fn insert_key<'c, E: sqlx::Executor<'c, Database = $crate::backend::DbOf<$ty>>>(
-            executor: E,
-            key: &kyso_keys::KeyRecord,
+        /// Multi-row INSERTs: one statement per chunk instead of one round trip per row,
+        /// which is what makes bulk issuance fast on PostgreSQL.
+        async fn insert_keys(
+            conn: &mut <$crate::backend::DbOf<$ty> as sqlx::Database>::Connection,
+            keys: &[&kyso_keys::KeyRecord],
             created_at: kyso_core::UnixTime,
         ) -> Result<(), $crate::StoreError> {
-            sqlx::query(
-                "INSERT INTO keys (id, algorithm, custody, public_key, material, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&key.id)
-            .bind(key.algorithm.as_str())
-            .bind(key.custody.as_str())
-            .bind(&key.public_key_der)
-            .bind(&key.material)
-            .bind(created_at.seconds())
-            .execute(executor)
-            .await?;
+            for chunk in keys.chunks($crate::backend::ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::<$crate::backend::DbOf<$ty>>::new(
+                    "INSERT INTO keys (id, algorithm, custody, public_key, material, created_at) ",
+                );
+                qb.push_values(chunk, |mut b, key| {
+                    b.push_bind(key.id.clone())
+                        .push_bind(key.algorithm.as_str())
+                        .push_bind(key.custody.as_str())
+                        .push_bind(key.public_key_der.clone())
+                        .push_bind(key.material.clone())
+                        .push_bind(created_at.seconds());
+                });
+                qb.build().execute(&mut *conn).await?;
+            }
             Ok(())
         }
 
-        async fn insert_cert<'c, E: sqlx::Executor<'c, Database = $crate::backend::DbOf<$ty>>>(
-            executor: E,
-            c: &$crate::CertificateRecord,
+        async fn insert_certs(
+            conn: &mut <$crate::backend::DbOf<$ty> as sqlx::Database>::Connection,
+            certs: &[&$crate::CertificateRecord],
         ) -> Result<(), $crate::StoreError> {
-            sqlx::query(concat!(
-                "INSERT INTO certificates (",
-                cert_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-            ))
-            .bind(&c.serial)
-            .bind(&c.issuer)
-            .bind(&c.profile)
-            .bind(&c.subject)
-            .bind(c.subject_id.as_deref())
-            .bind(c.not_before.seconds())
-            .bind(c.not_after.seconds())
-            .bind(&c.der)
-            .bind(c.key_id.as_deref())
-            .bind(i64::from(c.crl_shard))
-            .bind(c.status.as_str())
-            .bind(c.status_reason.map(|r| i64::from(r.code())))
-            .bind(c.status_changed_at.map(|t| t.seconds()))
-            .bind(c.created_at.seconds())
-            .execute(executor)
-            .await?;
+            for chunk in certs.chunks($crate::backend::ROWS_PER_STATEMENT) {
+                let mut qb =
+                    sqlx::QueryBuilder::<$crate::backend::DbOf<$ty>>::new(concat!("INSERT INTO certificates (", cert_columns!(), ") "));
+                qb.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.serial.clone())
+                        .push_bind(c.issuer.clone())
+                        .push_bind(c.profile.clone())
+                        .push_bind(c.subject.clone())
+                        .push_bind(c.subject_id.clone())
+                        .push_bind(c.not_before.seconds())
+                        .push_bind(c.not_after.seconds())
+                        .push_bind(c.der.clone())
+                        .push_bind(c.key_id.clone())
+                        .push_bind(i64::from(c.crl_shard))
+                        .push_bind(c.status.as_str())
+                        .push_bind(c.status_reason.map(|r| i64::from(r.code())))
+                        .push_bind(c.status_changed_at.map(|t| t.seconds()))
+                        .push_bind(c.created_at.seconds());
+                });
+                qb.build().execute(&mut *conn).await?;
+            }
             Ok(())
         }
     };
@@ -330,6 +336,10 @@ macro_rules! cert_columns {
 }
 
 pub(crate) use {cert_columns, impl_store_common};
+
+/// Rows per multi-row INSERT: 14 columns × 400 = 5,600 bind parameters, well inside
+/// SQLite's 32,766 and PostgreSQL's 65,535.
+pub(crate) const ROWS_PER_STATEMENT: usize = 400;
 
 /// Maps a store type to its sqlx database.
 pub(crate) trait HasDb {
