@@ -114,21 +114,6 @@ pub struct Ca {
     authorities: Vec<AuthorityRecord>,
 }
 
-fn scheme_from_str(s: &str) -> Option<SignatureAlgorithm> {
-    use SignatureAlgorithm::*;
-    [
-        RsaPkcs1Sha256,
-        RsaPkcs1Sha384,
-        RsaPkcs1Sha512,
-        RsaPssSha256,
-        RsaPssSha384,
-        EcdsaSha256,
-        EcdsaSha384,
-    ]
-    .into_iter()
-    .find(|x| x.as_str() == s)
-}
-
 fn parse_policy(s: &str) -> Result<const_oid::ObjectIdentifier, CaError> {
     const_oid::ObjectIdentifier::new(s)
         .map_err(|e| CaError::Config(format!("policy OID {s:?}: {e}")))
@@ -274,7 +259,7 @@ impl Ca {
             let broken = || CaError::BrokenAuthority(a.slug.clone());
             let cert = store.get_certificate(&a.serial).await?.ok_or_else(broken)?;
             let key = store.get_key(&a.key_id).await?.ok_or_else(broken)?;
-            let scheme = scheme_from_str(&a.scheme).ok_or_else(broken)?;
+            let scheme = SignatureAlgorithm::from_name(&a.scheme).ok_or_else(broken)?;
             issuers.insert(
                 a.slug.clone(),
                 Issuer::new(&a.slug, cert.der, key, Some(scheme))?,

@@ -86,6 +86,22 @@ pub enum SignatureAlgorithm {
 }
 
 impl SignatureAlgorithm {
+    /// Every scheme.
+    pub const ALL: [SignatureAlgorithm; 7] = [
+        Self::RsaPkcs1Sha256,
+        Self::RsaPkcs1Sha384,
+        Self::RsaPkcs1Sha512,
+        Self::RsaPssSha256,
+        Self::RsaPssSha384,
+        Self::EcdsaSha256,
+        Self::EcdsaSha384,
+    ];
+
+    /// The scheme whose [`as_str`](Self::as_str) is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// True for the RSA schemes.
     pub fn is_rsa(self) -> bool {
         !matches!(self, Self::EcdsaSha256 | Self::EcdsaSha384)

@@ -147,15 +147,7 @@ mod tests {
 
     #[test]
     fn identifiers_round_trip() {
-        for s in [
-            SignatureAlgorithm::RsaPkcs1Sha256,
-            SignatureAlgorithm::RsaPkcs1Sha384,
-            SignatureAlgorithm::RsaPkcs1Sha512,
-            SignatureAlgorithm::RsaPssSha256,
-            SignatureAlgorithm::RsaPssSha384,
-            SignatureAlgorithm::EcdsaSha256,
-            SignatureAlgorithm::EcdsaSha384,
-        ] {
+        for s in SignatureAlgorithm::ALL {
             assert_eq!(
                 scheme_from_identifier(&signature_algorithm_identifier(s)).unwrap(),
                 s
