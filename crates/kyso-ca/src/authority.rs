@@ -6,7 +6,7 @@ use kyso_pki::issue::SignedBy;
 use kyso_pki::{
     CertTemplate, Issuer, Profile, SubjectSpec, Urls, csr, issue_certificate, random_serial,
 };
-use kyso_store::{AuthorityRecord, CertificateRecord, NewIssuance, Store};
+use kyso_store::{AuthorityRecord, CertificateRecord, NewAuthority, NewIssuance, Store};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -122,27 +122,25 @@ fn parse_policy(s: &str) -> Result<const_oid::ObjectIdentifier, CaError> {
 impl Ca {
     /// Creates the root, the issuing CAs (citizens, organisation seals), their delegated
     /// OCSP signers and the TSA, and records the deployment settings. Refuses to run twice.
+    ///
+    /// Everything is built first and recorded in one transaction together with the
+    /// deployment settings (`extra_settings` carries the keystore's), so a failure at any
+    /// step leaves the store as it was.
     pub async fn init(
         store: Arc<dyn Store>,
         keystore: Arc<dyn KeyStore>,
         clock: Arc<dyn Clock>,
         opts: &InitOptions,
+        extra_settings: Vec<(&'static str, String)>,
     ) -> Result<Ca, CaError> {
-        let existing = store.authorities().await?;
-        if !existing.is_empty() {
-            let names: Vec<_> = existing.iter().map(|a| a.slug.as_str()).collect();
-            return Err(CaError::AlreadyInitialised(names.join(", ")));
-        }
-        if opts.crl_shards == 0 {
-            return Err(CaError::Config("--crl-shards must be at least 1".into()));
-        }
-        let mut urls = Urls::new(&opts.public_url);
-        if !(opts.public_url.starts_with("http://") || opts.public_url.starts_with("https://")) {
+        ensure_not_initialised(store.as_ref()).await?;
+        if !(1..=MAX_CRL_SHARDS).contains(&opts.crl_shards) {
             return Err(CaError::Config(format!(
-                "--public-url must be an http:// or https:// URL, got {:?}",
-                opts.public_url
+                "--crl-shards must be between 1 and {MAX_CRL_SHARDS}"
             )));
         }
+        check_public_url(&opts.public_url)?;
+        let mut urls = Urls::new(&opts.public_url);
         urls.operator_policy = opts
             .operator_policy
             .as_deref()
@@ -151,7 +149,10 @@ impl Ca {
         let organisation = TextField::parse("organisation", &opts.organisation, 64)?;
         let now = clock.now();
         let mut issuers: HashMap<String, Issuer> = HashMap::new();
+        let mut records = Vec::new();
         for (slug, role, profile, issuer_slug, cn) in AUTHORITIES {
+            let serial = random_serial();
+            let crl_shard = shard_of(&serial, opts.crl_shards);
             let key = keystore.generate(
                 opts.algorithm,
                 KeyRole::Authority {
@@ -165,10 +166,10 @@ impl Ca {
                     common_name: TextField::parse("CN", cn, 64)?,
                 },
                 public_key_der: key.public_key_der.clone(),
-                serial: random_serial(),
+                serial,
                 not_before: now,
                 not_after: now.plus_days(profile.default_validity_days()),
-                crl_shard: 0,
+                crl_shard,
             };
             let scheme = opts.algorithm.default_scheme();
             let signed_by = if slug == "root" {
@@ -191,7 +192,7 @@ impl Ca {
                 not_after: template.not_after,
                 der: cert.der.clone(),
                 key_id: Some(key.id.clone()),
-                crl_shard: 0,
+                crl_shard,
                 status: kyso_core::CertStatus::Valid,
                 status_reason: None,
                 status_changed_at: None,
@@ -205,21 +206,33 @@ impl Ca {
                 scheme: scheme.as_str().to_owned(),
                 created_at: now,
             };
-            store.insert_authority(&key, &record, &authority).await?;
             if profile.is_ca() {
                 issuers.insert(
                     slug.to_owned(),
-                    Issuer::new(slug, cert.der, key, Some(scheme))?,
+                    Issuer::new(slug, cert.der, key.clone(), Some(scheme))?,
                 );
             }
+            records.push(NewAuthority {
+                key,
+                cert: record,
+                authority,
+            });
         }
-        store.put_setting(keys::PUBLIC_URL, urls.base()).await?;
-        store
-            .put_setting(keys::CRL_SHARDS, &opts.crl_shards.to_string())
-            .await?;
+        let mut settings = vec![
+            (keys::PUBLIC_URL, urls.base().to_owned()),
+            (keys::CRL_SHARDS, opts.crl_shards.to_string()),
+        ];
         if let Some(p) = &opts.operator_policy {
-            store.put_setting(keys::OPERATOR_POLICY, p).await?;
+            settings.push((keys::OPERATOR_POLICY, p.clone()));
         }
+        settings.extend(extra_settings);
+        store
+            .initialise(&records, &settings)
+            .await
+            .map_err(|e| match e {
+                kyso_store::StoreError::Duplicate(what) => CaError::AlreadyInitialised(what),
+                other => other.into(),
+            })?;
         Self::load(store, keystore, clock).await
     }
 
@@ -246,9 +259,15 @@ impl Ca {
             .map(parse_policy)
             .transpose()?;
         let crl_shards = match store.get_setting(keys::CRL_SHARDS).await? {
-            Some(s) => s.parse().map_err(|_| {
-                CaError::Config(format!("stored CRL shard count {s:?} is not a number"))
-            })?,
+            Some(s) => s
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_CRL_SHARDS).contains(n))
+                .ok_or_else(|| {
+                    CaError::Config(format!(
+                        "stored CRL shard count {s:?} is not between 1 and {MAX_CRL_SHARDS}"
+                    ))
+                })?,
             None => keys::DEFAULT_CRL_SHARDS,
         };
         let mut issuers = HashMap::new();
@@ -260,6 +279,7 @@ impl Ca {
             let cert = store.get_certificate(&a.serial).await?.ok_or_else(broken)?;
             let key = store.get_key(&a.key_id).await?.ok_or_else(broken)?;
             let scheme = SignatureAlgorithm::from_name(&a.scheme).ok_or_else(broken)?;
+            keystore.preload(&key)?;
             issuers.insert(
                 a.slug.clone(),
                 Issuer::new(&a.slug, cert.der, key, Some(scheme))?,
@@ -334,12 +354,16 @@ impl Ca {
         };
         let serial = random_serial();
         // The shard is a pure function of the serial: anyone can find a certificate's CRL.
-        let crl_shard = u16::from(serial[15]) % self.crl_shards;
+        let crl_shard = shard_of(&serial, self.crl_shards);
         let days = req
             .validity_days
             .unwrap_or_else(|| req.profile.default_validity_days());
-        if days == 0 {
-            return Err(CaError::Config("validity must be at least one day".into()));
+        if days == 0 || days > req.profile.max_validity_days() {
+            return Err(CaError::Config(format!(
+                "validity must be between 1 and {} days for a {} certificate",
+                req.profile.max_validity_days(),
+                req.profile
+            )));
         }
         let template = CertTemplate {
             profile: req.profile,
@@ -417,6 +441,15 @@ impl Ca {
         change: StatusChange,
     ) -> Result<CertificateRecord, CaError> {
         let serial = normalise_serial(serial)?;
+        // Revoking a CA, OCSP or TSA certificate is a key ceremony with consequences for
+        // everything it signed (new CRLs from the parent, a replacement authority); it is not
+        // done with the subscriber commands.
+        if let Some(a) = self.authorities.iter().find(|a| a.serial == serial) {
+            return Err(CaError::Config(format!(
+                "{serial} is the certificate of the {} authority {}; authority certificates are not revoked or suspended with `kyso cert`",
+                a.role, a.slug
+            )));
+        }
         Ok(self
             .store
             .change_status(&serial, change, self.clock.now())
@@ -485,6 +518,53 @@ impl Ca {
         }
         Ok((checked, problems))
     }
+}
+
+/// Most CRL shards per issuing CA: the shard is one byte of the serial.
+pub const MAX_CRL_SHARDS: u16 = 256;
+
+/// The CRL shard of a serial: a pure function of the serial, so anyone can find a
+/// certificate's CRL from the serial alone.
+pub fn shard_of(serial: &[u8; 16], shards: u16) -> u16 {
+    u16::from(serial[15]) % shards
+}
+
+async fn ensure_not_initialised(store: &dyn Store) -> Result<(), CaError> {
+    let existing = store.authorities().await?;
+    if existing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<_> = existing.iter().map(|a| a.slug.as_str()).collect();
+    Err(CaError::AlreadyInitialised(names.join(", ")))
+}
+
+/// Whether `store` already holds a CA (checked before creating anything, e.g. a KEK).
+pub async fn is_initialised(store: &dyn Store) -> Result<bool, CaError> {
+    Ok(!store.authorities().await?.is_empty())
+}
+
+/// The public URL is written into every certificate as an IA5String URI: printable ASCII,
+/// http or https, a host, no spaces, query or fragment.
+fn check_public_url(url: &str) -> Result<(), CaError> {
+    let bad = |why: &str| Err(CaError::Config(format!("--public-url {url:?}: {why}")));
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return bad("must start with http:// or https://");
+    };
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return bad(
+            "must be printable ASCII without spaces (write international host names in punycode)",
+        );
+    }
+    if url.contains(['?', '#']) {
+        return bad("must not have a query or fragment");
+    }
+    if rest.split('/').next().is_none_or(str::is_empty) {
+        return bad("has no host");
+    }
+    Ok(())
 }
 
 /// Accepts serials as hex with optional `0x`, colons or spaces, any case.

@@ -13,6 +13,7 @@ pub mod pem;
 pub mod settings;
 
 pub use authority::{
-    Ca, InitOptions, IssueRequest, Issued, KeySource, authority_slugs, normalise_serial,
+    Ca, InitOptions, IssueRequest, Issued, KeySource, MAX_CRL_SHARDS, authority_slugs,
+    is_initialised, normalise_serial, shard_of,
 };
 pub use error::CaError;

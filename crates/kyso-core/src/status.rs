@@ -33,6 +33,8 @@ impl CertStatus {
         use CertStatus::*;
         use StatusChange::*;
         match (self, change) {
+            // certificateHold is a suspension, with its own event and its own way back.
+            (_, Revoke(RevocationReason::CertificateHold)) => Err(StatusError::HoldIsSuspension),
             (Revoked, Revoke(_)) => Err(StatusError::AlreadyRevoked),
             (Revoked, Suspend) => Err(StatusError::AlreadyRevoked),
             (Revoked, Resume) => Err(StatusError::ResumeRevoked),
@@ -200,6 +202,9 @@ pub enum StatusError {
     /// A revoked certificate cannot come back.
     #[error("a revoked certificate cannot be resumed")]
     ResumeRevoked,
+    /// certificateHold was given as a revocation reason.
+    #[error("certificateHold is not a revocation reason: suspend the certificate instead")]
+    HoldIsSuspension,
     /// Suspending twice.
     #[error("the certificate is already suspended")]
     AlreadySuspended,
@@ -234,6 +239,9 @@ mod tests {
         assert_eq!(Revoked.apply(Suspend), Err(StatusError::AlreadyRevoked));
         assert_eq!(Suspended.apply(Suspend), Err(StatusError::AlreadySuspended));
         assert_eq!(Valid.apply(Resume), Err(StatusError::NotSuspended));
+        let hold = Revoke(RevocationReason::CertificateHold);
+        assert_eq!(Valid.apply(hold), Err(StatusError::HoldIsSuspension));
+        assert_eq!(Suspended.apply(hold), Err(StatusError::HoldIsSuspension));
     }
 
     #[test]

@@ -85,6 +85,13 @@ impl Kek {
         f.write_all(&bytes[..])
             .and_then(|_| f.sync_all())
             .map_err(|e| err(e.to_string()))?;
+        // The new directory entry must be durable before any key wrapped under it is
+        // committed to the database, or a power cut could keep the keys and lose the KEK.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| err(format!("syncing its directory: {e}")))?;
+        }
         Self::from_bytes(&bytes[..])
     }
 

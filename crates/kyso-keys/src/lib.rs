@@ -109,6 +109,14 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     /// Generates a key inside custody and returns its storable record.
     fn generate(&self, algorithm: KeyAlgorithm, role: KeyRole) -> Result<KeyRecord, KeyError>;
 
+    /// Readies an authority key for frequent use (e.g. parses and caches it), and proves it
+    /// usable: a wrong key-encryption key or a missing token object is reported here, when
+    /// the CA loads, rather than at the first signature.
+    fn preload(&self, record: &KeyRecord) -> Result<(), KeyError> {
+        let _ = record;
+        Ok(())
+    }
+
     /// Signs `message` (hashing it as `scheme` requires) with the key of `record`.
     /// ECDSA signatures are returned DER-encoded (`Ecdsa-Sig-Value`), ready for X.509 and
     /// CMS; RSA signatures as the raw big-endian integer.

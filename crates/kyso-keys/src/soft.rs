@@ -138,6 +138,12 @@ impl KeyStore for SoftKeyStore {
         Ok(record)
     }
 
+    fn preload(&self, record: &KeyRecord) -> Result<(), KeyError> {
+        let parsed = Arc::new(self.parse(record)?);
+        self.remember(record, parsed);
+        Ok(())
+    }
+
     fn sign(
         &self,
         record: &KeyRecord,

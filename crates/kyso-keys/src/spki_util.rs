@@ -17,6 +17,8 @@ pub const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.
 
 /// Smallest RSA modulus accepted (Circular 15/2025/TT-BKHCN).
 pub const MIN_RSA_BITS: usize = 2048;
+/// Largest RSA modulus accepted (the verifier's limit).
+pub const MAX_RSA_BITS: usize = 8192;
 
 /// What a public key is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +84,11 @@ pub fn classify(spki_der: &[u8]) -> Result<PublicKeyKind, KeyError> {
                 "RSA-{bits} is too weak: at least RSA-{MIN_RSA_BITS} is required"
             )));
         }
+        if bits > MAX_RSA_BITS {
+            return Err(bad(format!(
+                "RSA-{bits} is larger than the {MAX_RSA_BITS} bits kyso verifies"
+            )));
+        }
         let e = rsa.public_exponent.as_bytes();
         if e.last().is_none_or(|b| b & 1 == 0) || (e.len() == 1 && e[0] < 3) {
             return Err(bad("RSA public exponent must be odd and at least 3".into()));
@@ -95,30 +102,20 @@ pub fn classify(spki_der: &[u8]) -> Result<PublicKeyKind, KeyError> {
             .ok_or_else(|| bad("EC key without curve parameters".into()))?
             .decode_as()
             .map_err(|_| bad("EC parameters must name a curve".into()))?;
-        let (kind, verify_alg): (_, &'static dyn aws_lc_rs::signature::VerificationAlgorithm) =
-            if curve == SECP256R1 {
-                (
-                    PublicKeyKind::P256,
-                    &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1,
-                )
-            } else if curve == SECP384R1 {
-                (
-                    PublicKeyKind::P384,
-                    &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1,
-                )
-            } else {
-                return Err(bad(format!(
-                    "unsupported curve {curve} (supported: P-256, P-384)"
-                )));
-            };
-        // Verifying a dummy signature forces aws-lc to parse the point: an invalid point is
-        // reported as a parse failure distinct from "signature wrong" only through this path,
-        // so check the encoding length and prefix ourselves and let aws-lc check the curve.
+        let kind = if curve == SECP256R1 {
+            PublicKeyKind::P256
+        } else if curve == SECP384R1 {
+            PublicKeyKind::P384
+        } else {
+            return Err(bad(format!(
+                "unsupported curve {curve} (supported: P-256, P-384)"
+            )));
+        };
+        // Uncompressed points only; whether the point is on the curve is checked below.
         let expected_len = if kind == PublicKeyKind::P256 { 65 } else { 97 };
         if key_bytes.len() != expected_len || key_bytes[0] != 0x04 {
             return Err(bad("EC public key must be an uncompressed point".into()));
         }
-        let _ = verify_alg;
         if !ec_point_on_curve(kind, key_bytes) {
             return Err(bad("EC public key is not a point on its curve".into()));
         }

@@ -335,6 +335,9 @@ pub fn issue_certificate(
     let tbs_der = tbs.to_der()?;
     lint::lint_tbs(&tbs_der, template, &view, urls)?;
     let signature = keystore.sign(key, view.scheme, &tbs_der)?;
+    // A signature from the wrong key (a swapped key record, a token object that is not the
+    // one the CA certificate names) must never leave as a certificate.
+    kyso_keys::verify_signature(&key.public_key_der, view.scheme, &tbs_der, &signature)?;
     let cert = CertOut {
         tbs: AnyRef::from_der(&tbs_der)?,
         algorithm: sig_alg,

@@ -39,33 +39,55 @@ macro_rules! impl_store_common {
                 Ok(())
             }
 
-            async fn insert_authority(
+            async fn initialise(
                 &self,
-                key: &kyso_keys::KeyRecord,
-                cert: &$crate::CertificateRecord,
-                authority: &$crate::AuthorityRecord,
+                authorities: &[$crate::NewAuthority],
+                settings: &[(&str, String)],
             ) -> Result<(), $crate::StoreError> {
                 let mut tx = self.begin_write().await?;
-                insert_keys(&mut tx, &[key], cert.created_at).await?;
-                insert_certs(&mut tx, &[cert]).await?;
-                sqlx::query(
-                    "INSERT INTO authorities (slug, role, serial, key_id, scheme, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&authority.slug)
-                .bind(&authority.role)
-                .bind(&authority.serial)
-                .bind(&authority.key_id)
-                .bind(&authority.scheme)
-                .bind(authority.created_at.seconds())
-                .execute(&mut *tx)
-                .await?;
-                let entry = $crate::AuditEntry {
-                    action: "authority.create".into(),
-                    subject: authority.slug.clone(),
-                    detail: format!("role={} serial={} key={}", authority.role, authority.serial, authority.key_id),
-                };
-                append_audit(&mut tx, authority.created_at, &[entry]).await?;
+                // Inside the write transaction: two racing `ca init` cannot both pass.
+                let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM authorities").fetch_one(&mut *tx).await?;
+                if existing > 0 {
+                    return Err($crate::StoreError::Duplicate("the authorities of this deployment already exist".into()));
+                }
+                let Some(first) = authorities.first() else { return Ok(()) };
+                let at = first.authority.created_at;
+                let keys: Vec<_> = authorities.iter().map(|a| &a.key).collect();
+                insert_keys(&mut tx, &keys, at).await?;
+                let certs: Vec<_> = authorities.iter().map(|a| &a.cert).collect();
+                insert_certs(&mut tx, &certs).await?;
+                let mut entries = Vec::new();
+                for a in authorities.iter().map(|a| &a.authority) {
+                    sqlx::query(
+                        "INSERT INTO authorities (slug, role, serial, key_id, scheme, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(&a.slug)
+                    .bind(&a.role)
+                    .bind(&a.serial)
+                    .bind(&a.key_id)
+                    .bind(&a.scheme)
+                    .bind(a.created_at.seconds())
+                    .execute(&mut *tx)
+                    .await?;
+                    entries.push($crate::AuditEntry {
+                        action: "authority.create".into(),
+                        subject: a.slug.clone(),
+                        detail: format!("role={} serial={} key={}", a.role, a.serial, a.key_id),
+                    });
+                }
+                for (key, value) in settings {
+                    sqlx::query(
+                        "INSERT INTO settings (key, value) VALUES ($1, $2) \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    )
+                    .bind(*key)
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await?;
+                    entries.push($crate::AuditEntry { action: "setting.put".into(), subject: (*key).into(), detail: value.clone() });
+                }
+                append_audit(&mut tx, at, &entries).await?;
                 tx.commit().await?;
                 Ok(())
             }

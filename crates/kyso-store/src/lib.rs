@@ -21,7 +21,9 @@ pub mod testing;
 
 pub use audit::{AuditEntry, AuditRecord, ChainBreak};
 pub use error::StoreError;
-pub use records::{AuthorityRecord, CertFilter, CertificateRecord, NewIssuance, StatusEvent};
+pub use records::{
+    AuthorityRecord, CertFilter, CertificateRecord, NewAuthority, NewIssuance, StatusEvent,
+};
 
 use async_trait::async_trait;
 use kyso_core::{StatusChange, UnixTime};
@@ -39,13 +41,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Sets a deployment setting (insert or replace).
     async fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
 
-    /// Records a CA or infrastructure signer: its key, its certificate and its role, in one
-    /// transaction.
-    async fn insert_authority(
+    /// Records the deployment's authorities (keys, certificates, roles) and its settings in
+    /// one transaction: a deployment is either wholly initialised or not at all. Fails with
+    /// [`StoreError::Duplicate`] if authorities already exist.
+    async fn initialise(
         &self,
-        key: &KeyRecord,
-        cert: &CertificateRecord,
-        authority: &AuthorityRecord,
+        authorities: &[NewAuthority],
+        settings: &[(&str, String)],
     ) -> Result<(), StoreError>;
     /// Every authority, oldest first.
     async fn authorities(&self) -> Result<Vec<AuthorityRecord>, StoreError>;

@@ -45,6 +45,17 @@ pub struct NewIssuance {
     pub cert: CertificateRecord,
 }
 
+/// An authority to record at initialisation: its key, certificate and role.
+#[derive(Debug, Clone)]
+pub struct NewAuthority {
+    /// Its key.
+    pub key: KeyRecord,
+    /// Its certificate.
+    pub cert: CertificateRecord,
+    /// Its role.
+    pub authority: AuthorityRecord,
+}
+
 /// A CA or infrastructure signer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuthorityRecord {

@@ -4,7 +4,9 @@
 use kyso_core::{CertStatus, RevocationReason, StatusChange, StatusError, UnixTime};
 use kyso_keys::{Custody, KeyAlgorithm, KeyRecord};
 use kyso_store::testing::FreshPostgres;
-use kyso_store::{AuthorityRecord, CertFilter, CertificateRecord, NewIssuance, Store, StoreError};
+use kyso_store::{
+    AuthorityRecord, CertFilter, CertificateRecord, NewAuthority, NewIssuance, Store, StoreError,
+};
 use std::sync::Arc;
 
 const T0: UnixTime = UnixTime(1_795_459_507);
@@ -539,13 +541,40 @@ async fn authorities_are_stored_with_key_and_certificate_on(s: &dyn Store) {
         scheme: "ecdsa-with-SHA256".into(),
         created_at: T0,
     };
-    s.insert_authority(&k, &c, &a).await.unwrap();
+    let settings = [("ca.public_url", "http://ca.kyso.vn".to_owned())];
+    s.initialise(
+        &[NewAuthority {
+            key: k.clone(),
+            cert: c.clone(),
+            authority: a.clone(),
+        }],
+        &settings,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_setting("ca.public_url").await.unwrap().as_deref(),
+        Some("http://ca.kyso.vn")
+    );
     assert_eq!(s.authorities().await.unwrap(), vec![a.clone()]);
     assert_eq!(s.get_key(&k.id).await.unwrap(), Some(k.clone()));
-    // A second authority with the same slug fails and leaves no stray key or certificate.
+    // A second initialisation fails and leaves no stray key, certificate or setting.
     let k2 = key(10);
     let c2 = cert("ca02", None);
-    assert!(s.insert_authority(&k2, &c2, &a).await.is_err());
+    let mut a2 = a.clone();
+    a2.slug = "seal-ca".into();
+    let again = s
+        .initialise(
+            &[NewAuthority {
+                key: k2.clone(),
+                cert: c2,
+                authority: a2,
+            }],
+            &[("x", "y".into())],
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
+    assert_eq!(s.get_setting("x").await.unwrap(), None);
     assert_eq!(s.get_key(&k2.id).await.unwrap(), None);
     assert_eq!(s.get_certificate("ca02").await.unwrap(), None);
 }

@@ -279,3 +279,43 @@ fn the_audit_log_records_the_session_and_detects_tampering() {
     assert_eq!(v["intact"], false);
     assert!(v["reason"].as_str().unwrap().contains("altered"));
 }
+
+#[test]
+fn a_bad_public_url_is_refused_before_anything_is_stored() {
+    let k = Kyso::sqlite();
+    for (url, why) in [
+        ("http://ca.kyso.vn/chữ", "printable ASCII"),
+        ("ftp://x", "http://"),
+        ("http://", "no host"),
+        ("https://a b", "printable"),
+    ] {
+        let err = k.fails(&["ca", "init", "--public-url", url]);
+        assert!(err.contains(why), "{url}: {err}");
+    }
+    assert!(
+        k.fails(&["cert", "list"]).contains("kyso ca init"),
+        "nothing half-initialised"
+    );
+    k.ok(&["ca", "init", "--public-url", "https://ca.kyso.vn/pki"]);
+}
+
+#[test]
+fn authority_certificates_are_not_revoked_with_cert_commands() {
+    let k = Kyso::sqlite();
+    k.ok(&["ca", "init"]);
+    for a in k.json(&["ca", "show"])["authorities"].as_array().unwrap() {
+        let serial = a["serial"].as_str().unwrap();
+        assert!(
+            k.fails(&["cert", "revoke", serial, "--reason", "keyCompromise"])
+                .contains("authority")
+        );
+        assert!(k.fails(&["cert", "suspend", serial]).contains("authority"));
+    }
+    assert_eq!(
+        k.json(&["cert", "list", "--status", "valid"])
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+}

@@ -16,7 +16,8 @@ CREATE TABLE keys (
 );
 
 CREATE TABLE certificates (
-    serial            TEXT PRIMARY KEY,
+    -- Byte order, as SQLite compares: paging by serial must mean the same on both.
+    serial            TEXT COLLATE "C" PRIMARY KEY,
     issuer            TEXT NOT NULL,
     profile           TEXT NOT NULL,
     subject           TEXT NOT NULL,

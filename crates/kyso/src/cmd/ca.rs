@@ -52,14 +52,21 @@ pub async fn init(
     opts: &InitOptions,
 ) -> anyhow::Result<Ca> {
     let store = ctx.open_store().await?;
-    let (keys, settings) = ctx.keystore_for_init(keystore, pkcs11)?;
-    let ca = Ca::init(store.clone(), keys, Arc::new(SystemClock), opts)
-        .await
-        .context("ca init")?;
-    for (k, v) in settings {
-        store.put_setting(k, &v).await?;
+    // Checked before the keystore is opened: an initialised deployment whose KEK went
+    // missing must get this error, not a fresh KEK that unwraps nothing.
+    if kyso_ca::is_initialised(store.as_ref()).await? {
+        let slugs: Vec<_> = store
+            .authorities()
+            .await?
+            .into_iter()
+            .map(|a| a.slug)
+            .collect();
+        return Err(kyso_ca::CaError::AlreadyInitialised(slugs.join(", ")).into());
     }
-    Ok(ca)
+    let (keys, settings) = ctx.keystore_for_init(keystore, pkcs11)?;
+    Ca::init(store, keys, Arc::new(SystemClock), opts, settings)
+        .await
+        .context("ca init")
 }
 
 fn print_authorities(ca: &Ca, json_out: bool) {
