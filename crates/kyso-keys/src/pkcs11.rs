@@ -799,11 +799,21 @@ impl KeyStore for Pkcs11KeyStore {
             Custody::Pkcs11Token => self.sign_token(&session, record, &mechanism, &data)?,
             _ => self.sign_wrapped(&session, record, &mechanism, &data)?,
         };
-        if record.algorithm.is_rsa() {
-            Ok(sig)
+        let sig = if record.algorithm.is_rsa() {
+            sig
         } else {
-            ecdsa_raw_to_der(record.algorithm, &sig)
-        }
+            ecdsa_raw_to_der(record.algorithm, &sig)?
+        };
+        // The token signs with whatever object the record's material leads to; a blob or
+        // CKA_ID swapped between records (someone with write access to the database) would
+        // sign with another person's key. The record's public key is the truth: check it.
+        crate::verify_signature(&record.public_key_der, scheme, message, &sig).map_err(|_| {
+            KeyError::Corrupt(format!(
+                "key {} signed with a key that is not the one its record names (swapped key material?)",
+                record.id
+            ))
+        })?;
+        Ok(sig)
     }
 }
 

@@ -472,6 +472,17 @@ softhsm_test!(wrapped_blobs_are_opaque_and_tamper_evident, 2, |labels| {
         ks.sign(&b, SignatureAlgorithm::RsaPkcs1Sha256, b"m"),
         Err(KeyError::Corrupt(_))
     ));
+    // The same swap between two P-256 records (same curve, nothing to compare before
+    // signing) is caught by checking the signature against the record's public key.
+    let c = ks
+        .generate(KeyAlgorithm::P256, KeyRole::Subscriber)
+        .unwrap();
+    let mut d = ks
+        .generate(KeyAlgorithm::P256, KeyRole::Subscriber)
+        .unwrap();
+    d.material = c.material.clone();
+    let swapped = ks.sign(&d, SignatureAlgorithm::EcdsaSha256, b"m");
+    assert!(matches!(swapped, Err(KeyError::Corrupt(_))), "{swapped:?}");
     // A blob declared as the wrong key type does not unwrap into a usable key.
     let mut wrong_type = rec.clone();
     wrong_type.algorithm = KeyAlgorithm::Rsa2048;

@@ -279,9 +279,7 @@ pub fn issue_certificate(
             problems: vec!["the subject is not of the kind this profile certifies".into()],
         });
     }
-    let attrs = template.subject.attributes();
-    let attr_refs: Vec<_> = attrs.iter().map(|(o, v)| (*o, v.as_str())).collect();
-    let subject = build_name(&attr_refs)?;
+    let subject = subject_name(&template.subject)?;
     let (view, key) = match signed_by {
         SignedBy::Itself(key, scheme) => (
             IssuerView {
@@ -311,11 +309,53 @@ pub fn issue_certificate(
             "a self-signed certificate must carry its signing key".into(),
         ));
     }
-    let sig_alg = signature_algorithm_identifier(view.scheme);
+    let TbsParts {
+        der: tbs_der,
+        subject_text,
+        signature_algorithm,
+    } = build_tbs(template, &view, urls)?;
+    lint::lint_tbs(&tbs_der, template, &view, urls)?;
+    let signature = keystore.sign(key, view.scheme, &tbs_der)?;
+    // A signature from the wrong key (a swapped key record, a token object that is not the
+    // one the CA certificate names) must never leave as a certificate.
+    kyso_keys::verify_signature(&key.public_key_der, view.scheme, &tbs_der, &signature)?;
+    let cert = CertOut {
+        tbs: AnyRef::from_der(&tbs_der)?,
+        algorithm: signature_algorithm,
+        signature: BitString::from_bytes(&signature)?,
+    };
+    Ok(IssuedCert {
+        der: cert.to_der()?,
+        serial_hex: serial_hex(&template.serial),
+        subject_text,
+    })
+}
+
+fn subject_name(spec: &SubjectSpec) -> Result<Name, PkiError> {
+    let attrs = spec.attributes();
+    let attr_refs: Vec<_> = attrs.iter().map(|(o, v)| (*o, v.as_str())).collect();
+    build_name(&attr_refs)
+}
+
+/// An encoded TBSCertificate and what the signer needs with it.
+pub(crate) struct TbsParts {
+    pub der: Vec<u8>,
+    pub subject_text: String,
+    pub signature_algorithm: AlgorithmIdentifierOwned,
+}
+
+/// Encodes the TBSCertificate for `template` as issued by `view` (not yet linted).
+pub(crate) fn build_tbs(
+    template: &CertTemplate,
+    view: &IssuerView,
+    urls: &Urls,
+) -> Result<TbsParts, PkiError> {
+    let subject = subject_name(&template.subject)?;
+    let signature_algorithm = signature_algorithm_identifier(view.scheme);
     let tbs = TbsOut {
         version: 2,
         serial: Uint::new(&template.serial)?,
-        signature: sig_alg.clone(),
+        signature: signature_algorithm.clone(),
         issuer: view.name.clone(),
         validity: ValidityOut {
             not_before: x509_time(template.not_before)?,
@@ -327,26 +367,15 @@ pub fn issue_certificate(
         extensions: build_extensions(
             template.profile,
             &template.public_key_der,
-            &view,
+            view,
             template.crl_shard,
             urls,
         )?,
     };
-    let tbs_der = tbs.to_der()?;
-    lint::lint_tbs(&tbs_der, template, &view, urls)?;
-    let signature = keystore.sign(key, view.scheme, &tbs_der)?;
-    // A signature from the wrong key (a swapped key record, a token object that is not the
-    // one the CA certificate names) must never leave as a certificate.
-    kyso_keys::verify_signature(&key.public_key_der, view.scheme, &tbs_der, &signature)?;
-    let cert = CertOut {
-        tbs: AnyRef::from_der(&tbs_der)?,
-        algorithm: sig_alg,
-        signature: BitString::from_bytes(&signature)?,
-    };
-    Ok(IssuedCert {
-        der: cert.to_der()?,
-        serial_hex: serial_hex(&template.serial),
+    Ok(TbsParts {
+        der: tbs.to_der()?,
         subject_text: display_name(&tbs.subject),
+        signature_algorithm,
     })
 }
 

@@ -99,6 +99,7 @@ fn check(tbs: &TbsCertificate, t: &CertTemplate, issuer: &IssuerView, urls: &Url
     }
 
     check_subject(tbs, &t.subject, profile, &mut p);
+    check_usage(tbs, profile, &mut p);
 
     // Public key.
     match tbs.subject_public_key_info().to_der() {
@@ -237,5 +238,183 @@ fn check_extensions(
         && ski.0.as_bytes() != ki.as_slice()
     {
         p.push("subjectKeyIdentifier does not match the public key".into());
+    }
+}
+
+/// Key usage, CA flag and extended key usage, decoded from the bytes and compared with a
+/// table written out here, independently of the builder's [`Profile`] methods: a mistake in
+/// either is caught by the other.
+fn check_usage(tbs: &TbsCertificate, profile: Profile, p: &mut Vec<String>) {
+    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages as K};
+    // (key usage bits, basicConstraints (cA, pathLen), extendedKeyUsage (OID, critical))
+    type Rule = (
+        &'static [K],
+        Option<(bool, Option<u8>)>,
+        Option<(const_oid::ObjectIdentifier, bool)>,
+    );
+    let rule: Rule = match profile {
+        Profile::Root => (&[K::KeyCertSign, K::CRLSign], Some((true, None)), None),
+        Profile::IssuingCa => (&[K::KeyCertSign, K::CRLSign], Some((true, Some(0))), None),
+        Profile::Citizen | Profile::Seal => (&[K::DigitalSignature, K::NonRepudiation], None, None),
+        Profile::OcspSigner => (
+            &[K::DigitalSignature],
+            None,
+            Some((oid::KP_OCSP_SIGNING, false)),
+        ),
+        Profile::Tsa => (
+            &[K::DigitalSignature],
+            None,
+            Some((oid::KP_TIME_STAMPING, true)),
+        ),
+    };
+    let (bits, ca, eku) = rule;
+    match tbs.get_extension::<KeyUsage>() {
+        Ok(Some((critical, ku))) => {
+            let want: flagset::FlagSet<K> = bits
+                .iter()
+                .fold(flagset::FlagSet::default(), |acc, b| acc | *b);
+            if ku.0 != want {
+                p.push(format!(
+                    "keyUsage must be exactly {bits:?} for the {profile} profile"
+                ));
+            }
+            if !critical {
+                p.push("keyUsage must be critical".into());
+            }
+        }
+        Ok(None) => p.push("keyUsage is missing".into()),
+        Err(e) => p.push(format!("keyUsage does not decode: {e}")),
+    }
+    match (tbs.get_extension::<BasicConstraints>(), ca) {
+        (Ok(Some((critical, bc))), Some((want_ca, want_len))) => {
+            if !critical || bc.ca != want_ca || bc.path_len_constraint != want_len {
+                p.push(format!(
+                    "basicConstraints must be critical, cA={want_ca}, pathLen={want_len:?}"
+                ));
+            }
+        }
+        (Ok(None), Some(_)) => p.push("a CA certificate needs basicConstraints".into()),
+        (Ok(Some((_, bc))), None) if bc.ca => {
+            p.push("an end-entity certificate must not be a CA".into())
+        }
+        (Err(e), _) => p.push(format!("basicConstraints does not decode: {e}")),
+        _ => {}
+    }
+    match (tbs.get_extension::<ExtendedKeyUsage>(), eku) {
+        (Ok(Some((critical, e))), Some((want, want_critical))) => {
+            if e.0 != [want] || critical != want_critical {
+                p.push(format!(
+                    "extendedKeyUsage must be exactly {want} (critical: {want_critical})"
+                ));
+            }
+        }
+        (Ok(None), Some((want, _))) => p.push(format!("extendedKeyUsage {want} is missing")),
+        (Ok(Some(_)), None) => p.push(format!("the {profile} profile has no extendedKeyUsage")),
+        (Err(e), _) => p.push(format!("extendedKeyUsage does not decode: {e}")),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issue::{IssuerView, TbsParts, build_tbs};
+    use kyso_core::{Cccd, PersonName, UnixTime};
+    use kyso_keys::{KeyAlgorithm, KeyRole, KeyStore};
+
+    fn citizen_tbs() -> (Vec<u8>, CertTemplate, IssuerView) {
+        let ks = kyso_keys::soft::SoftKeyStore::new(
+            kyso_keys::kek::Kek::from_bytes(&[9u8; 32]).unwrap(),
+        );
+        let key = ks
+            .generate(KeyAlgorithm::P256, KeyRole::Subscriber)
+            .unwrap();
+        let template = CertTemplate {
+            profile: Profile::Citizen,
+            subject: SubjectSpec::Person {
+                name: PersonName::parse("Nguyễn Thị Lan").unwrap(),
+                id: SubjectIdentifier::Cccd(Cccd::parse("046190012345").unwrap()),
+                province: TextField::parse("ST", "Huế", 128).unwrap(),
+                locality: None,
+            },
+            public_key_der: key.public_key_der.clone(),
+            serial: crate::random_serial(),
+            not_before: UnixTime(1_795_459_507),
+            not_after: UnixTime(1_795_459_507).plus_days(1095),
+            crl_shard: 1,
+        };
+        let view = IssuerView {
+            name: crate::name::build_name(&[(oid::COUNTRY, "VN"), (oid::COMMON_NAME, "CA")])
+                .unwrap(),
+            ski: vec![1; 20],
+            scheme: kyso_keys::SignatureAlgorithm::EcdsaSha256,
+            slug: "citizen-ca".into(),
+            validity: None,
+        };
+        let TbsParts { der, .. } =
+            build_tbs(&template, &view, &Urls::new("http://ca.kyso.vn")).unwrap();
+        (der, template, view)
+    }
+
+    fn problems(tbs: &[u8], t: &CertTemplate, v: &IssuerView) -> String {
+        match lint_tbs(tbs, t, v, &Urls::new("http://ca.kyso.vn")) {
+            Ok(()) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        let at = hay
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("pattern present");
+        let mut out = hay.to_vec();
+        out[at..at + from.len()].copy_from_slice(to);
+        out
+    }
+
+    #[test]
+    fn the_built_tbs_passes() {
+        let (tbs, t, v) = citizen_tbs();
+        assert_eq!(problems(&tbs, &t, &v), "");
+    }
+
+    #[test]
+    fn altered_key_usage_is_refused() {
+        let (tbs, t, v) = citizen_tbs();
+        // keyUsage value BIT STRING: digitalSignature+nonRepudiation (06 c0) -> digitalSignature
+        // + keyEncipherment (05 a0).
+        let bad = replace(&tbs, &[0x03, 0x02, 0x06, 0xc0], &[0x03, 0x02, 0x05, 0xa0]);
+        let p = problems(&bad, &t, &v);
+        assert!(p.contains("keyUsage must be exactly"), "{p}");
+    }
+
+    #[test]
+    fn non_critical_key_usage_is_refused() {
+        let (tbs, t, v) = citizen_tbs();
+        // Extension { 2.5.29.15, critical TRUE, ... } -> critical FALSE.
+        let bad = replace(
+            &tbs,
+            &[0x06, 0x03, 0x55, 0x1d, 0x0f, 0x01, 0x01, 0xff],
+            &[0x06, 0x03, 0x55, 0x1d, 0x0f, 0x01, 0x01, 0x00],
+        );
+        let p = problems(&bad, &t, &v);
+        assert!(p.contains("keyUsage must be critical"), "{p}");
+    }
+
+    #[test]
+    fn an_altered_subject_is_refused() {
+        let (tbs, t, v) = citizen_tbs();
+        let bad = replace(&tbs, "046190012345".as_bytes(), "046190012346".as_bytes());
+        assert!(problems(&bad, &t, &v).contains("subject differs"));
+        let bad = replace(&tbs, "Lan".as_bytes(), b"L\x07n");
+        let p = problems(&bad, &t, &v);
+        assert!(p.contains("control or formatting character U+0007"), "{p}");
+    }
+
+    #[test]
+    fn undecodable_bytes_are_refused() {
+        let (tbs, t, v) = citizen_tbs();
+        assert!(problems(&tbs[..tbs.len() - 3], &t, &v).contains("does not decode"));
     }
 }

@@ -239,7 +239,7 @@ fn lint_refuses_validity_beyond_the_issuer() {
 }
 
 #[test]
-fn lint_refuses_a_subject_that_does_not_fit_the_profile() {
+fn a_subject_that_does_not_fit_the_profile_is_refused() {
     let ks = keystore();
     let h = hierarchy(&ks, KeyAlgorithm::P256);
     let key = ks

@@ -277,7 +277,8 @@ pub enum BenchCommand {
         #[arg(long)]
         threads: Option<usize>,
         /// Use the configured data directory, database and keystore instead of a fresh
-        /// temporary SQLite deployment.
+        /// temporary SQLite deployment. This issues real certificates with synthetic
+        /// subjects under that deployment's CA: use it on test deployments only.
         #[arg(long)]
         in_place: bool,
         /// Print each serial once its batch is committed (for crash tests).
