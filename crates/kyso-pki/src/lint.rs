@@ -286,12 +286,12 @@ fn check_usage(tbs: &TbsCertificate, profile: Profile, p: &mut Vec<String>) {
         Err(e) => p.push(format!("keyUsage does not decode: {e}")),
     }
     match (tbs.get_extension::<BasicConstraints>(), ca) {
-        (Ok(Some((critical, bc))), Some((want_ca, want_len))) => {
-            if !critical || bc.ca != want_ca || bc.path_len_constraint != want_len {
-                p.push(format!(
-                    "basicConstraints must be critical, cA={want_ca}, pathLen={want_len:?}"
-                ));
-            }
+        (Ok(Some((critical, bc))), Some((want_ca, want_len)))
+            if !critical || bc.ca != want_ca || bc.path_len_constraint != want_len =>
+        {
+            p.push(format!(
+                "basicConstraints must be critical, cA={want_ca}, pathLen={want_len:?}"
+            ))
         }
         (Ok(None), Some(_)) => p.push("a CA certificate needs basicConstraints".into()),
         (Ok(Some((_, bc))), None) if bc.ca => {
@@ -301,12 +301,12 @@ fn check_usage(tbs: &TbsCertificate, profile: Profile, p: &mut Vec<String>) {
         _ => {}
     }
     match (tbs.get_extension::<ExtendedKeyUsage>(), eku) {
-        (Ok(Some((critical, e))), Some((want, want_critical))) => {
-            if e.0 != [want] || critical != want_critical {
-                p.push(format!(
-                    "extendedKeyUsage must be exactly {want} (critical: {want_critical})"
-                ));
-            }
+        (Ok(Some((critical, e))), Some((want, want_critical)))
+            if e.0 != [want] || critical != want_critical =>
+        {
+            p.push(format!(
+                "extendedKeyUsage must be exactly {want} (critical: {want_critical})"
+            ))
         }
         (Ok(None), Some((want, _))) => p.push(format!("extendedKeyUsage {want} is missing")),
         (Ok(Some(_)), None) => p.push(format!("the {profile} profile has no extendedKeyUsage")),
