@@ -36,9 +36,17 @@ pub fn verify_signature(
         .map_err(|_| KeyError::BadSignature)
 }
 
+/// Whether the key is on P-384, read from the SPKI's curve OID alone. (Not `classify`,
+/// which also proves the point is on the curve with an ECDH — far too costly per signature;
+/// aws-lc rejects a bad point during verification anyway.)
 fn is_p384(spki_der: &[u8]) -> bool {
-    matches!(
-        crate::spki_util::classify(spki_der),
-        Ok(crate::spki_util::PublicKeyKind::P384)
-    )
+    use der::Decode;
+    spki::SubjectPublicKeyInfoRef::from_der(spki_der)
+        .ok()
+        .and_then(|k| {
+            k.algorithm
+                .parameters
+                .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok())
+        })
+        == Some(crate::spki_util::SECP384R1)
 }
