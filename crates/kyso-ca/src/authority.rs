@@ -2,6 +2,7 @@ use crate::settings as keys;
 use crate::{CaError, pem};
 use kyso_core::{Clock, RevocationReason, StatusChange, TextField, UnixTime};
 use kyso_keys::{KeyAlgorithm, KeyRecord, KeyRole, KeyStore, SignatureAlgorithm};
+use kyso_pki::crl::{CrlEntry, CrlScope, build_crl};
 use kyso_pki::issue::SignedBy;
 use kyso_pki::{
     CertTemplate, Issuer, Profile, SubjectSpec, Urls, csr, issue_certificate, random_serial,
@@ -454,6 +455,90 @@ impl Ca {
             .store
             .change_status(&serial, change, self.clock.now())
             .await?)
+    }
+
+    /// Builds, signs and numbers one CRL: the root's CRL of CA certificates
+    /// (`shard` = None on `root`), or shard `shard` of an issuing CA.
+    pub async fn crl(&self, slug: &str, shard: Option<u16>) -> Result<Vec<u8>, CaError> {
+        let issuer = self
+            .issuers
+            .get(slug)
+            .ok_or_else(|| CaError::Config(format!("no issuing authority {slug:?}")))?;
+        let (scope, scope_key, lifetime_days) = match shard {
+            None if slug == "root" => (CrlScope::CaCertificates, slug.to_owned(), 7),
+            Some(n) if slug != "root" && n < self.crl_shards => (
+                CrlScope::Shard {
+                    url: self.urls.crl_shard(slug, n),
+                },
+                format!("{slug}/{n}"),
+                1,
+            ),
+            _ => {
+                return Err(CaError::Config(format!(
+                    "{slug} has no CRL {shard:?} (shards 0..{})",
+                    self.crl_shards
+                )));
+            }
+        };
+        let entries = self
+            .store
+            .revoked_entries(slug, shard)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let serial = hex::decode(&e.serial)
+                    .map_err(|_| CaError::BrokenAuthority(format!("serial {}", e.serial)))?;
+                Ok(CrlEntry {
+                    serial,
+                    since: e.since,
+                    reason: e.reason,
+                })
+            })
+            .collect::<Result<Vec<_>, CaError>>()?;
+        let number = self.store.next_crl_number(&scope_key).await?;
+        let now = self.clock.now();
+        Ok(build_crl(
+            self.keystore.as_ref(),
+            issuer,
+            &scope,
+            &entries,
+            number,
+            now,
+            now.plus_days(lifetime_days),
+        )?)
+    }
+
+    /// Writes every CRL under `dir` with the layout of the published URLs:
+    /// `root.crl` and `<issuing-ca>/<shard>.crl`. Returns the files written.
+    pub async fn publish_crls(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>, CaError> {
+        let mut jobs: Vec<(String, Option<u16>, std::path::PathBuf)> =
+            vec![("root".into(), None, dir.join("root.crl"))];
+        for slug in ["citizen-ca", "seal-ca"] {
+            for n in 0..self.crl_shards {
+                jobs.push((
+                    slug.into(),
+                    Some(n),
+                    dir.join(slug).join(format!("{n}.crl")),
+                ));
+            }
+        }
+        let mut written = Vec::new();
+        for (slug, shard, path) in jobs {
+            let der = self.crl(&slug, shard).await?;
+            let io = |source| CaError::Io {
+                path: path.display().to_string(),
+                source,
+            };
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            // Written aside and renamed: a reader never sees half a CRL.
+            let tmp = path.with_extension("crl.tmp");
+            std::fs::write(&tmp, &der).map_err(io)?;
+            std::fs::rename(&tmp, &path).map_err(io)?;
+            written.push(path);
+        }
+        Ok(written)
     }
 
     /// Writes `root.pem` and `chain.pem` (the issuing CAs, the citizens' first) into `dir`.

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod algid;
+pub mod crl;
 pub mod csr;
 mod error;
 pub mod issue;

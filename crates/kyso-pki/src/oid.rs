@@ -64,4 +64,10 @@ pub mod ext {
     pub const AIA: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.1.1");
     /// id-pkix-ocsp-nocheck.
     pub const OCSP_NOCHECK: Oid = super::OCSP_NOCHECK;
+    /// cRLNumber.
+    pub const CRL_NUMBER: Oid = Oid::new_unwrap("2.5.29.20");
+    /// reasonCode (CRL entry).
+    pub const CRL_REASON: Oid = Oid::new_unwrap("2.5.29.21");
+    /// issuingDistributionPoint.
+    pub const ISSUING_DP: Oid = Oid::new_unwrap("2.5.29.28");
 }

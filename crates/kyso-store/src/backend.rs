@@ -246,6 +246,35 @@ macro_rules! impl_store_common {
                 Ok(sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?)
             }
 
+            async fn revoked_entries(
+                &self,
+                issuer: &str,
+                shard: Option<u16>,
+            ) -> Result<Vec<$crate::RevokedEntry>, $crate::StoreError> {
+                // Served by the partial index on (issuer, crl_shard) WHERE status <> 'valid':
+                // the cost follows the number of revoked certificates, not of all issued.
+                let rows: Vec<(String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "SELECT serial, status, status_reason, status_changed_at FROM certificates \
+                     WHERE issuer = $1 AND ($2 IS NULL OR crl_shard = $2) AND status <> 'valid' ORDER BY serial",
+                )
+                .bind(issuer)
+                .bind(shard.map(i64::from))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::records::revoked_entry).collect()
+            }
+
+            async fn next_crl_number(&self, scope: &str) -> Result<u64, $crate::StoreError> {
+                let n: i64 = sqlx::query_scalar(
+                    "INSERT INTO crl_numbers (scope, number) VALUES ($1, 1) \
+                     ON CONFLICT (scope) DO UPDATE SET number = crl_numbers.number + 1 RETURNING number",
+                )
+                .bind(scope)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(n as u64)
+            }
+
             async fn status_history(&self, serial: &str) -> Result<Vec<$crate::StatusEvent>, $crate::StoreError> {
                 let rows: Vec<$crate::records::EventRow> =
                     sqlx::query_as("SELECT event, reason, at FROM status_events WHERE serial = $1 ORDER BY id")

@@ -22,7 +22,8 @@ pub mod testing;
 pub use audit::{AuditEntry, AuditRecord, ChainBreak};
 pub use error::StoreError;
 pub use records::{
-    AuthorityRecord, CertFilter, CertificateRecord, NewAuthority, NewIssuance, StatusEvent,
+    AuthorityRecord, CertFilter, CertificateRecord, NewAuthority, NewIssuance, RevokedEntry,
+    StatusEvent,
 };
 
 use async_trait::async_trait;
@@ -81,6 +82,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn audit_log(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError>;
     /// The latest (seq, hash) of the audit chain.
     async fn audit_head(&self) -> Result<(i64, Vec<u8>), StoreError>;
+
+    /// Certificates of `issuer` that are revoked or suspended, in `shard` (or all shards),
+    /// ordered by serial: the content of a CRL.
+    async fn revoked_entries(
+        &self,
+        issuer: &str,
+        shard: Option<u16>,
+    ) -> Result<Vec<RevokedEntry>, StoreError>;
+    /// The next CRL number of `scope` (1, 2, 3, …), durably incremented.
+    async fn next_crl_number(&self, scope: &str) -> Result<u64, StoreError>;
 
     /// The status history of a certificate, oldest first.
     async fn status_history(&self, serial: &str) -> Result<Vec<StatusEvent>, StoreError>;

@@ -212,3 +212,32 @@ impl TryFrom<EventRow> for StatusEvent {
         })
     }
 }
+
+/// A CRL entry: a certificate that is revoked or suspended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedEntry {
+    /// Serial, lower-case hex.
+    pub serial: String,
+    /// Revoked or suspended.
+    pub status: CertStatus,
+    /// CRL reason (certificateHold for suspensions).
+    pub reason: Option<RevocationReason>,
+    /// When it was revoked or suspended.
+    pub since: UnixTime,
+}
+
+pub(crate) fn revoked_entry(
+    row: (String, String, Option<i64>, Option<i64>),
+) -> Result<RevokedEntry, StoreError> {
+    let (serial, status, reason_code, at) = row;
+    Ok(RevokedEntry {
+        status: status
+            .parse()
+            .map_err(|e: kyso_core::StatusError| StoreError::Corrupt(e.to_string()))?,
+        reason: reason(reason_code)?,
+        since: UnixTime(
+            at.ok_or_else(|| StoreError::Corrupt(format!("{serial}: revoked without a time")))?,
+        ),
+        serial,
+    })
+}

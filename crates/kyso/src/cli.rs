@@ -44,12 +44,26 @@ pub enum Command {
     Cert(CertCommand),
     /// Verify every stored certificate against its issuer and its key record.
     Check(JsonFlag),
+    /// Certificate revocation lists.
+    #[command(subcommand)]
+    Crl(CrlCommand),
     /// Inspect and verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Measure throughput.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrlCommand {
+    /// Build, sign and write every CRL (the root's, and each shard of each issuing CA)
+    /// under DIR, laid out like the published URLs: DIR/root.crl, DIR/<ca>/<shard>.crl.
+    Publish {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cert(c) => cert::run(&ctx, c).await,
         Command::Check(f) => ca::check(&ctx, f.json).await,
         Command::Audit(a) => audit::run(&ctx, a).await,
+        Command::Crl(crate::cli::CrlCommand::Publish { out }) => {
+            let ca = ctx.load_ca().await?;
+            let files = ca.publish_crls(&out).await?;
+            println!("wrote {} CRLs under {}", files.len(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(b) => bench::run(&ctx, b).await,
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
