@@ -20,7 +20,20 @@ pub struct AppState {
     /// The certificate authority.
     pub ca: Arc<Ca>,
     metrics: PrometheusHandle,
+    crls: Arc<CrlCache>,
 }
+
+/// Recently built CRLs by scope, so that a crowd of relying parties fetching the same shard
+/// costs one signature per [`CRL_CACHE_SECONDS`], not one per request.
+#[derive(Debug, Default)]
+struct CrlCache {
+    entries: std::sync::Mutex<
+        std::collections::HashMap<(String, Option<u16>), (std::time::Instant, axum::body::Bytes)>,
+    >,
+}
+
+/// How long a served CRL is reused before a fresh one is built.
+pub const CRL_CACHE_SECONDS: u64 = 60;
 
 impl AppState {
     /// State around a loaded CA. The Prometheus recorder is installed once per process.
@@ -33,7 +46,11 @@ impl AppState {
                     .expect("no other metrics recorder is installed")
             })
             .clone();
-        AppState { ca, metrics }
+        AppState {
+            ca,
+            metrics,
+            crls: Arc::default(),
+        }
     }
 }
 
@@ -44,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/ca/{file}", get(ca_certificate))
+        .route("/crl/{file}", get(root_crl))
+        .route("/crl/{ca}/{file}", get(shard_crl))
         .with_state(state)
 }
 
@@ -118,6 +137,76 @@ async fn ca_certificate(State(s): State<AppState>, Path(file): Path<String>) -> 
         Ok(None) => (StatusCode::NOT_FOUND, "certificate missing").into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
+}
+
+/// `GET /crl/root.crl`: the root's CRL of CA certificates.
+async fn root_crl(State(s): State<AppState>, Path(file): Path<String>) -> Response {
+    match file.strip_suffix(".crl") {
+        Some(slug) if slug == "root" => serve_crl(&s, slug, None).await,
+        _ => (StatusCode::NOT_FOUND, "unknown CRL").into_response(),
+    }
+}
+
+/// `GET /crl/{ca}/{shard}.crl`: one shard of an issuing CA's CRL.
+async fn shard_crl(
+    State(s): State<AppState>,
+    Path((ca, file)): Path<(String, String)>,
+) -> Response {
+    match file
+        .strip_suffix(".crl")
+        .and_then(|n| n.parse::<u16>().ok())
+    {
+        Some(n) if ca != "root" => serve_crl(&s, &ca, Some(n)).await,
+        _ => (StatusCode::NOT_FOUND, "unknown CRL").into_response(),
+    }
+}
+
+async fn serve_crl(s: &AppState, slug: &str, shard: Option<u16>) -> Response {
+    let key = (slug.to_owned(), shard);
+    let cached = s
+        .crls
+        .entries
+        .lock()
+        .expect("CRL cache lock")
+        .get(&key)
+        .cloned();
+    let body = match cached {
+        Some((at, der)) if at.elapsed().as_secs() < CRL_CACHE_SECONDS => der,
+        _ => match s.ca.crl(slug, shard).await {
+            Ok(der) => {
+                let der = axum::body::Bytes::from(der);
+                s.crls
+                    .entries
+                    .lock()
+                    .expect("CRL cache lock")
+                    .insert(key, (std::time::Instant::now(), der.clone()));
+                metrics::counter!("kyso_crls_built_total").increment(1);
+                der
+            }
+            Err(kyso_ca::CaError::Config(_)) => {
+                return (StatusCode::NOT_FOUND, "unknown CRL").into_response();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, slug, ?shard, "building a CRL failed");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "CRL temporarily unavailable",
+                )
+                    .into_response();
+            }
+        },
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "application/pkix-crl".to_owned()),
+            (
+                header::CACHE_CONTROL,
+                format!("public, max-age={CRL_CACHE_SECONDS}"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

@@ -104,3 +104,26 @@ async fn home_page_is_vietnamese_utf8() {
     assert!(ctype.contains("utf-8"));
     assert!(String::from_utf8(body).unwrap().contains("chữ ký số"));
 }
+
+#[tokio::test]
+async fn crls_are_served_at_the_urls_certificates_name() {
+    let (s, _dir) = state().await;
+    let (status, ctype, der) = get(&s, "/crl/citizen-ca/3.crl").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ctype, "application/pkix-crl");
+    assert_eq!(der[0], 0x30);
+    let (status, _, root) = get(&s, "/crl/root.crl").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(root[0], 0x30);
+    // Served again from the cache: the same bytes.
+    assert_eq!(get(&s, "/crl/citizen-ca/3.crl").await.2, der);
+    for bad in [
+        "/crl/citizen-ca/4.crl",
+        "/crl/citizen-ca/x.crl",
+        "/crl/nobody/0.crl",
+        "/crl/root/0.crl",
+        "/crl/seal-ca.crl",
+    ] {
+        assert_eq!(get(&s, bad).await.0, StatusCode::NOT_FOUND, "{bad}");
+    }
+}
