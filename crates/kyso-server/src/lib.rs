@@ -28,9 +28,12 @@ pub struct AppState {
 #[derive(Debug, Default)]
 struct CrlCache {
     entries: std::sync::Mutex<
-        std::collections::HashMap<(String, Option<u16>), (std::time::Instant, axum::body::Bytes)>,
+        std::collections::HashMap<CrlScopeKey, (std::time::Instant, axum::body::Bytes)>,
     >,
 }
+
+/// (issuing authority slug, shard) of a CRL.
+type CrlScopeKey = (String, Option<u16>);
 
 /// How long a served CRL is reused before a fresh one is built.
 pub const CRL_CACHE_SECONDS: u64 = 60;
