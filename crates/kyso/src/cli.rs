@@ -275,6 +275,16 @@ pub struct IssueArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Fill a fresh temporary deployment with revoked certificates, then time publishing
+    /// every CRL shard and one more revocation; prints the figures last.
+    Crl {
+        /// Number of revoked certificates in the store.
+        #[arg(long, default_value_t = 1_000_000)]
+        revoked: u64,
+        /// CRL shards per issuing CA.
+        #[arg(long, default_value_t = kyso_ca::settings::DEFAULT_CRL_SHARDS)]
+        shards: u16,
+    },
     /// Issue certificates with keys generated in custody, every batch committed durably;
     /// prints issued/s last.
     Issue {

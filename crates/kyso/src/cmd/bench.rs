@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    if let BenchCommand::Crl { revoked, shards } = cmd {
+        return crl(revoked, shards).await;
+    }
     let BenchCommand::Issue {
         count,
         algorithm,
@@ -24,7 +27,10 @@ pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         in_place,
         print_serials,
         no_baseline,
-    } = cmd;
+    } = cmd
+    else {
+        unreachable!("handled above")
+    };
     let algorithm: KeyAlgorithm = algorithm.parse()?;
     let batch = batch.max(1);
     let threads = threads
@@ -262,4 +268,119 @@ impl SyntheticPeople {
             ),
         }
     }
+}
+
+/// `kyso bench crl`: CRL publication and revocation cost with many revoked certificates.
+async fn crl(revoked: u64, shards: u16) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let tmp = Context {
+        data_dir: dir.path().to_path_buf(),
+        database: None,
+        kek_file: None,
+    };
+    let opts = InitOptions {
+        algorithm: KeyAlgorithm::P256,
+        public_url: "http://ca.kyso.vn".into(),
+        organisation: "kyso bench".into(),
+        operator_policy: None,
+        crl_shards: shards,
+    };
+    let none = Pkcs11Args {
+        pkcs11_module: None,
+        pkcs11_token: None,
+        pkcs11_pin_file: None,
+    };
+    let ca = super::ca::init(&tmp, KeystoreKind::Soft, &none, &opts).await?;
+    // The rows are synthetic (the CRL reads serial, status, reason and time only): filling
+    // the store with a million signed certificates would measure issuance, not CRLs.
+    let now = ca.clock().now();
+    let bar = indicatif::ProgressBar::new(revoked);
+    let started = Instant::now();
+    let mut n = 0u64;
+    while n < revoked {
+        let batch: Vec<NewIssuance> = (n..(n + 5000).min(revoked))
+            .map(|i| {
+                let serial = kyso_pki::random_serial();
+                NewIssuance {
+                    key: None,
+                    cert: kyso_store::CertificateRecord {
+                        serial: kyso_pki::serial_hex(&serial),
+                        issuer: if i % 2 == 0 { "citizen-ca" } else { "seal-ca" }.into(),
+                        profile: "citizen".into(),
+                        subject: format!("synthetic revoked certificate {i}"),
+                        subject_id: None,
+                        not_before: now,
+                        not_after: now.plus_days(1095),
+                        der: Vec::new(),
+                        key_id: None,
+                        crl_shard: kyso_ca::shard_of(&serial, shards),
+                        status: kyso_core::CertStatus::Revoked,
+                        status_reason: Some(kyso_core::RevocationReason::KeyCompromise),
+                        status_changed_at: Some(now),
+                        created_at: now,
+                    },
+                }
+            })
+            .collect();
+        ca.store().insert_certificates(&batch).await?;
+        n += batch.len() as u64;
+        bar.set_position(n);
+    }
+    bar.finish_and_clear();
+    println!(
+        "stored {revoked} revoked certificates in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let out = dir.path().join("crls");
+    let mut publish = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let files = ca.publish_crls(&out).await?;
+        publish.push(t.elapsed().as_secs_f64());
+        let bytes: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        println!(
+            "published {} CRLs ({:.1} MB) in {:.2} s",
+            files.len(),
+            bytes as f64 / 1e6,
+            publish.last().unwrap()
+        );
+    }
+    // One more revocation, with a million already revoked.
+    let mut people = SyntheticPeople::new(7);
+    let mut revoke_ms = Vec::new();
+    for _ in 0..21 {
+        let issued = ca
+            .issue(&IssueRequest {
+                profile: Profile::Citizen,
+                subject: people.next_subject(),
+                key: KeySource::Generate(KeyAlgorithm::P256),
+                validity_days: None,
+            })
+            .await?;
+        let t = Instant::now();
+        ca.revoke(
+            &issued.record.serial,
+            kyso_core::RevocationReason::KeyCompromise,
+        )
+        .await?;
+        revoke_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    println!(
+        "publish all shards (median of 3): {:.2} s",
+        median(&mut publish)
+    );
+    println!(
+        "one revocation with {revoked} already revoked (median of 21): {:.2} ms",
+        median(&mut revoke_ms)
+    );
+    Ok(ExitCode::SUCCESS)
 }
