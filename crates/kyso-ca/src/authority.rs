@@ -522,22 +522,31 @@ impl Ca {
                 ));
             }
         }
+        // Shards are independent: build them on every core (each is one query, one
+        // encoding, one signature), and write each as soon as it is ready.
+        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut written = Vec::new();
-        for (slug, shard, path) in jobs {
-            let der = self.crl(&slug, shard).await?;
-            let io = |source| CaError::Io {
-                path: path.display().to_string(),
-                source,
-            };
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io)?;
+        let mut running = tokio::task::JoinSet::new();
+        let mut jobs = jobs.into_iter();
+        loop {
+            while running.len() < parallel {
+                let Some((slug, shard, path)) = jobs.next() else {
+                    break;
+                };
+                let ca = self.clone();
+                running.spawn(async move {
+                    let der = ca.crl(&slug, shard).await?;
+                    write_atomically(&path, &der)?;
+                    Ok::<_, CaError>(path)
+                });
             }
-            // Written aside and renamed: a reader never sees half a CRL.
-            let tmp = path.with_extension("crl.tmp");
-            std::fs::write(&tmp, &der).map_err(io)?;
-            std::fs::rename(&tmp, &path).map_err(io)?;
-            written.push(path);
+            match running.join_next().await {
+                Some(done) => written
+                    .push(done.map_err(|e| CaError::Config(format!("CRL task failed: {e}")))??),
+                None => break,
+            }
         }
+        written.sort();
         Ok(written)
     }
 
@@ -603,6 +612,20 @@ impl Ca {
         }
         Ok((checked, problems))
     }
+}
+
+/// Writes `bytes` aside and renames: a reader never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CaError> {
+    let io = |source| CaError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let tmp = path.with_extension("crl.tmp");
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
 }
 
 /// Most CRL shards per issuing CA: the shard is one byte of the serial.
