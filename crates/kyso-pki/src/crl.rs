@@ -43,22 +43,14 @@ pub enum CrlScope {
 }
 
 #[derive(Sequence)]
-struct RevokedOut {
-    serial: Uint,
-    date: Time,
-    #[asn1(optional = "true")]
-    extensions: Option<Vec<Extension>>,
-}
-
-#[derive(Sequence)]
-struct TbsCertListOut {
+struct TbsCertListOut<'a> {
     version: u8,
     signature: AlgorithmIdentifierOwned,
     issuer: Name,
     this_update: Time,
     next_update: Time,
     #[asn1(optional = "true")]
-    revoked: Option<Vec<RevokedOut>>,
+    revoked: Option<AnyRef<'a>>,
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
     extensions: Vec<Extension>,
 }
@@ -70,18 +62,80 @@ struct CertListOut<'a> {
     signature: BitString,
 }
 
-/// CRLReason as an ENUMERATED extension value.
-fn reason_ext(r: RevocationReason) -> Result<Option<Extension>, PkiError> {
-    if r == RevocationReason::Unspecified {
-        return Ok(None);
+/// Appends a DER length.
+fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
     }
-    // ENUMERATED (tag 10), one content byte: every CRLReason code is below 128.
-    let value = vec![0x0a, 0x01, r.code()];
-    Ok(Some(Extension {
-        extn_id: oid::ext::CRL_REASON,
-        critical: false,
-        extn_value: OctetString::new(value)?,
-    }))
+}
+
+/// `revokedCertificates` as DER, written directly: a shard of a large CRL has tens of
+/// thousands of entries, and building a struct (with its own allocations) per entry was
+/// most of the cost of publishing. Each entry is
+/// `SEQUENCE { INTEGER serial, Time date, [SEQUENCE { reasonCode extension }] }`.
+fn encode_revoked(entries: &[CrlEntry]) -> Result<Vec<u8>, PkiError> {
+    let mut body = Vec::with_capacity(entries.len() * 48);
+    let mut time_cache: Option<(UnixTime, Vec<u8>)> = None;
+    let mut entry = Vec::with_capacity(64);
+    for e in entries {
+        entry.clear();
+        // INTEGER: minimal two's complement of a positive number.
+        let skip = e
+            .serial
+            .iter()
+            .take_while(|b| **b == 0)
+            .count()
+            .min(e.serial.len().saturating_sub(1));
+        let digits = &e.serial[skip..];
+        let pad = digits.first().is_some_and(|b| b & 0x80 != 0);
+        entry.push(0x02);
+        push_len(&mut entry, digits.len() + usize::from(pad));
+        if pad {
+            entry.push(0);
+        }
+        entry.extend_from_slice(digits);
+        match &time_cache {
+            Some((t, der)) if *t == e.since => entry.extend_from_slice(der),
+            _ => {
+                let der = x509_time(e.since)?.to_der()?;
+                entry.extend_from_slice(&der);
+                time_cache = Some((e.since, der));
+            }
+        }
+        // reasonCode: ENUMERATED, one content byte (every CRLReason code is below 128);
+        // `unspecified` is written as no reason code (RFC 5280 §5.3.1).
+        if let Some(r) = e.reason.filter(|r| *r != RevocationReason::Unspecified) {
+            entry.extend_from_slice(&[
+                0x30,
+                0x0c,
+                0x30,
+                0x0a,
+                0x06,
+                0x03,
+                0x55,
+                0x1d,
+                0x15,
+                0x04,
+                0x03,
+                0x0a,
+                0x01,
+                r.code(),
+            ]);
+        }
+        body.push(0x30);
+        push_len(&mut body, entry.len());
+        body.extend_from_slice(&entry);
+    }
+    let mut out = Vec::with_capacity(body.len() + 6);
+    out.push(0x30);
+    push_len(&mut out, body.len());
+    out.extend_from_slice(&body);
+    Ok(out)
 }
 
 /// Builds and signs a CRL for `issuer`. `number` must increase with every CRL of the scope.
@@ -95,15 +149,7 @@ pub fn build_crl(
     next_update: UnixTime,
 ) -> Result<Vec<u8>, PkiError> {
     let signature_algorithm = algid::signature_algorithm_identifier(issuer.scheme);
-    let mut revoked = Vec::with_capacity(entries.len());
-    for e in entries {
-        let ext = e.reason.map(reason_ext).transpose()?.flatten();
-        revoked.push(RevokedOut {
-            serial: Uint::new(&e.serial)?,
-            date: x509_time(e.since)?,
-            extensions: ext.map(|x| vec![x]),
-        });
-    }
+    let revoked = encode_revoked(entries)?;
     // Shards carry an issuing distribution point naming their URL (RFC 5280 §5.2.5), which
     // is what makes a partitioned CRL safe to rely on. The root's CRL is complete for its
     // scope and carries none: relying parties (openssl -crl_check_all) also check the
@@ -153,7 +199,11 @@ pub fn build_crl(
         issuer: issuer.subject.clone(),
         this_update: x509_time(this_update)?,
         next_update: x509_time(next_update)?,
-        revoked: (!revoked.is_empty()).then_some(revoked),
+        revoked: if entries.is_empty() {
+            None
+        } else {
+            Some(AnyRef::from_der(&revoked)?)
+        },
         extensions,
     };
     let tbs_der = tbs.to_der()?;
@@ -170,4 +220,78 @@ pub fn build_crl(
         signature: BitString::from_bytes(&signature)?,
     };
     Ok(crl.to_der()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x509_cert::crl::RevokedCert;
+
+    #[test]
+    fn hand_written_entries_decode_as_x509_revoked_certificates() {
+        let entries = vec![
+            CrlEntry {
+                serial: vec![0x01, 0x02],
+                since: UnixTime(1_795_459_507),
+                reason: Some(RevocationReason::KeyCompromise),
+            },
+            // High bit set: needs a 0x00 pad. Leading zero bytes: must be stripped.
+            CrlEntry {
+                serial: vec![0x00, 0x00, 0x9f, 0xff],
+                since: UnixTime(1_795_459_507),
+                reason: None,
+            },
+            // 2051: GeneralizedTime. Unspecified: no reason code.
+            CrlEntry {
+                serial: vec![0x7f; 16],
+                since: UnixTime(2_556_143_999),
+                reason: Some(RevocationReason::Unspecified),
+            },
+            CrlEntry {
+                serial: vec![0x05],
+                since: UnixTime(1_795_459_600),
+                reason: Some(RevocationReason::CertificateHold),
+            },
+        ];
+        let der = encode_revoked(&entries).unwrap();
+        let decoded: Vec<RevokedCert> =
+            Vec::from_der(&der).expect("valid DER SEQUENCE OF RevokedCertificate");
+        assert_eq!(decoded.len(), 4);
+        assert_eq!(decoded[0].serial_number.as_bytes(), [0x01, 0x02]);
+        assert_eq!(decoded[1].serial_number.as_bytes(), [0x00, 0x9f, 0xff]);
+        assert_eq!(decoded[2].serial_number.as_bytes(), [0x7f; 16]);
+        assert!(matches!(decoded[2].revocation_date, Time::GeneralTime(_)));
+        assert!(matches!(decoded[0].revocation_date, Time::UtcTime(_)));
+        assert_eq!(
+            decoded[0].revocation_date.to_unix_duration().as_secs(),
+            1_795_459_507
+        );
+        let reason = |i: usize| {
+            decoded[i]
+                .crl_entry_extensions
+                .as_ref()
+                .map(|e| e[0].extn_value.as_bytes().to_vec())
+        };
+        assert_eq!(reason(0), Some(vec![0x0a, 0x01, 1]));
+        assert_eq!(reason(1), None);
+        assert_eq!(reason(2), None);
+        assert_eq!(reason(3), Some(vec![0x0a, 0x01, 6]));
+        // Re-encoding with the der crate gives the same bytes: the encoding is canonical.
+        assert_eq!(decoded.to_der().unwrap(), der);
+    }
+
+    #[test]
+    fn long_lists_get_long_form_lengths() {
+        let entries: Vec<_> = (0..5000u32)
+            .map(|i| CrlEntry {
+                serial: i.to_be_bytes().to_vec(),
+                since: UnixTime(1_795_459_507),
+                reason: Some(RevocationReason::Superseded),
+            })
+            .collect();
+        let der = encode_revoked(&entries).unwrap();
+        let decoded: Vec<RevokedCert> = Vec::from_der(&der).unwrap();
+        assert_eq!(decoded.len(), 5000);
+        assert_eq!(decoded.to_der().unwrap(), der);
+    }
 }
