@@ -43,7 +43,12 @@ impl KeyAlgorithm {
 
     /// Whether `scheme` can be computed with a key of this type.
     pub fn supports(self, scheme: SignatureAlgorithm) -> bool {
-        self.is_rsa() == scheme.is_rsa()
+        match self {
+            Self::Rsa2048 | Self::Rsa3072 => scheme.is_rsa(),
+            // Each curve with the hash of its strength, as the signers implement it.
+            Self::P256 => scheme == SignatureAlgorithm::EcdsaSha256,
+            Self::P384 => scheme == SignatureAlgorithm::EcdsaSha384,
+        }
     }
 }
 

@@ -173,17 +173,6 @@ impl KeyStore for SoftKeyStore {
                 Ok(sig)
             }
             ParsedKey::Ecdsa(kp) => {
-                let expected = if record.algorithm == KeyAlgorithm::P384 {
-                    SignatureAlgorithm::EcdsaSha384
-                } else {
-                    SignatureAlgorithm::EcdsaSha256
-                };
-                if scheme != expected {
-                    return Err(KeyError::SchemeMismatch {
-                        scheme: scheme.as_str(),
-                        key: record.algorithm.as_str(),
-                    });
-                }
                 let sig = kp
                     .sign(&self.rng, message)
                     .map_err(|_| KeyError::Crypto("ECDSA signing failed"))?;

@@ -197,10 +197,7 @@ impl SubjectSpec {
                 province,
                 locality,
             } => {
-                v.push((oid::PROVINCE, province.to_string()));
-                if let Some(l) = locality {
-                    v.push((oid::LOCALITY, l.to_string()));
-                }
+                push_place(&mut v, province, locality.as_ref());
                 // EN 319 412-2 asks natural-person certificates for surname and/or
                 // givenName besides CN; Vietnamese names put the family name first.
                 let (family, given) = split_vietnamese_name(name.as_str());
@@ -218,10 +215,7 @@ impl SubjectSpec {
                 province,
                 locality,
             } => {
-                v.push((oid::PROVINCE, province.to_string()));
-                if let Some(l) = locality {
-                    v.push((oid::LOCALITY, l.to_string()));
-                }
+                push_place(&mut v, province, locality.as_ref());
                 v.push((oid::ORGANIZATION, organisation.to_string()));
                 v.push((oid::ORGANIZATION_IDENTIFIER, organisation_identifier(id)));
                 v.push((oid::COMMON_NAME, common_name.to_string()));
@@ -276,5 +270,12 @@ pub fn organisation_identifier(id: &SubjectIdentifier) -> String {
     match id {
         SubjectIdentifier::TaxCode(v) => format!("VATVN-{v}"),
         other => format!("NTRVN-{}", other.value()),
+    }
+}
+
+fn push_place(v: &mut Vec<(Oid, String)>, province: &TextField, locality: Option<&TextField>) {
+    v.push((oid::PROVINCE, province.to_string()));
+    if let Some(l) = locality {
+        v.push((oid::LOCALITY, l.to_string()));
     }
 }

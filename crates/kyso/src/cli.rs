@@ -102,7 +102,7 @@ pub enum KeystoreKind {
     Pkcs11,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct Pkcs11Args {
     /// PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so).
     #[arg(long, env = "KYSO_PKCS11_MODULE")]

@@ -1,10 +1,10 @@
 //! `kyso bench issue`: bulk issuance throughput, with keys generated in custody and every
 //! batch committed before it is counted. Prints its figures last, beside `openssl speed`.
 
-use crate::cli::{BenchCommand, KeystoreKind, Pkcs11Args};
+use crate::cli::BenchCommand;
 use crate::context::Context;
 use anyhow::Context as _;
-use kyso_ca::{CaError, InitOptions, IssueRequest, KeySource};
+use kyso_ca::{CaError, IssueRequest, KeySource};
 use kyso_core::{Cccd, PersonName, SubjectIdentifier, TextField};
 use kyso_keys::KeyAlgorithm;
 use kyso_pki::{Profile, SubjectSpec};
@@ -51,22 +51,11 @@ pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 database: None,
                 kek_file: None,
             };
-            let opts = InitOptions {
-                algorithm: KeyAlgorithm::P256,
-                public_url: kyso_ca::settings::DEFAULT_PUBLIC_URL.into(),
-                organisation: "kyso bench".into(),
-                operator_policy: None,
-                crl_shards: kyso_ca::settings::DEFAULT_CRL_SHARDS,
-            };
-            super::ca::init(
+            super::ca::init_soft(
                 &tmp,
-                KeystoreKind::Soft,
-                &Pkcs11Args {
-                    pkcs11_module: None,
-                    pkcs11_token: None,
-                    pkcs11_pin_file: None,
-                },
-                &opts,
+                "kyso bench",
+                kyso_ca::settings::DEFAULT_PUBLIC_URL,
+                kyso_ca::settings::DEFAULT_CRL_SHARDS,
             )
             .await?
         }
@@ -278,19 +267,7 @@ async fn crl(revoked: u64, shards: u16) -> anyhow::Result<ExitCode> {
         database: None,
         kek_file: None,
     };
-    let opts = InitOptions {
-        algorithm: KeyAlgorithm::P256,
-        public_url: "http://ca.kyso.vn".into(),
-        organisation: "kyso bench".into(),
-        operator_policy: None,
-        crl_shards: shards,
-    };
-    let none = Pkcs11Args {
-        pkcs11_module: None,
-        pkcs11_token: None,
-        pkcs11_pin_file: None,
-    };
-    let ca = super::ca::init(&tmp, KeystoreKind::Soft, &none, &opts).await?;
+    let ca = super::ca::init_soft(&tmp, "kyso bench", "http://ca.kyso.vn", shards).await?;
     // The rows are synthetic (the CRL reads serial, status, reason and time only): filling
     // the store with a million signed certificates would measure issuance, not CRLs.
     let now = ca.clock().now();

@@ -115,3 +115,27 @@ pub async fn check(ctx: &Context, json_out: bool) -> anyhow::Result<ExitCode> {
         ExitCode::from(2)
     })
 }
+
+/// A P-256 CA with the software keystore in `ctx`'s data directory: the demo's and the
+/// benchmarks' throw-away deployments.
+pub async fn init_soft(
+    ctx: &Context,
+    organisation: &str,
+    public_url: &str,
+    crl_shards: u16,
+) -> anyhow::Result<Ca> {
+    let opts = InitOptions {
+        algorithm: kyso_keys::KeyAlgorithm::P256,
+        public_url: public_url.to_owned(),
+        organisation: organisation.to_owned(),
+        operator_policy: None,
+        crl_shards,
+    };
+    init(
+        ctx,
+        crate::cli::KeystoreKind::Soft,
+        &crate::cli::Pkcs11Args::default(),
+        &opts,
+    )
+    .await
+}

@@ -1,9 +1,9 @@
 //! `kyso serve` and `kyso demo`.
 
-use crate::cli::{KeystoreKind, Pkcs11Args, ServeArgs};
+use crate::cli::ServeArgs;
 use crate::context::Context;
 use anyhow::Context as _;
-use kyso_ca::{InitOptions, IssueRequest, KeySource};
+use kyso_ca::{IssueRequest, KeySource};
 use kyso_core::{Cccd, PersonName, SubjectIdentifier, TextField};
 use kyso_keys::KeyAlgorithm;
 use kyso_pki::{Profile, SubjectSpec};
@@ -74,19 +74,13 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
 
 /// First run of the demo: a CA and a few certificates of a demo province (Huế).
 async fn seed_demo(ctx: &Context, public_url: &str) -> anyhow::Result<()> {
-    let opts = InitOptions {
-        algorithm: KeyAlgorithm::P256,
-        public_url: public_url.to_owned(),
-        organisation: "kyso demo".into(),
-        operator_policy: None,
-        crl_shards: kyso_ca::settings::DEFAULT_CRL_SHARDS,
-    };
-    let none = Pkcs11Args {
-        pkcs11_module: None,
-        pkcs11_token: None,
-        pkcs11_pin_file: None,
-    };
-    let ca = super::ca::init(ctx, KeystoreKind::Soft, &none, &opts).await?;
+    let ca = super::ca::init_soft(
+        ctx,
+        "kyso demo",
+        public_url,
+        kyso_ca::settings::DEFAULT_CRL_SHARDS,
+    )
+    .await?;
     let province = TextField::parse("province", "Thành phố Huế", 128)?;
     let people = [
         ("Nguyễn Thị Lan", "046190012345", "Phường Phú Hội"),
