@@ -112,6 +112,8 @@ pub struct Ca {
     urls: Urls,
     crl_shards: u16,
     issuers: HashMap<String, Issuer>,
+    /// The OCSP signers and the TSA: certificates and keys that sign, but issue nothing.
+    signers: HashMap<String, Issuer>,
     authorities: Vec<AuthorityRecord>,
 }
 
@@ -272,19 +274,19 @@ impl Ca {
             None => keys::DEFAULT_CRL_SHARDS,
         };
         let mut issuers = HashMap::new();
-        for a in authorities
-            .iter()
-            .filter(|a| a.role == "root" || a.role == "issuing-ca")
-        {
+        let mut signers = HashMap::new();
+        for a in &authorities {
             let broken = || CaError::BrokenAuthority(a.slug.clone());
             let cert = store.get_certificate(&a.serial).await?.ok_or_else(broken)?;
             let key = store.get_key(&a.key_id).await?.ok_or_else(broken)?;
             let scheme = SignatureAlgorithm::from_name(&a.scheme).ok_or_else(broken)?;
             keystore.preload(&key)?;
-            issuers.insert(
-                a.slug.clone(),
-                Issuer::new(&a.slug, cert.der, key, Some(scheme))?,
-            );
+            let loaded = Issuer::new(&a.slug, cert.der, key, Some(scheme))?;
+            if a.role == "root" || a.role == "issuing-ca" {
+                issuers.insert(a.slug.clone(), loaded);
+            } else {
+                signers.insert(a.slug.clone(), loaded);
+            }
         }
         Ok(Ca {
             store,
@@ -293,6 +295,7 @@ impl Ca {
             urls,
             crl_shards,
             issuers,
+            signers,
             authorities,
         })
     }
@@ -325,6 +328,11 @@ impl Ca {
     /// An issuing CA (or the root) by slug.
     pub fn issuer(&self, slug: &str) -> Option<&Issuer> {
         self.issuers.get(slug)
+    }
+
+    /// An OCSP signer (`ocsp-<ca>`) or the TSA (`tsa`) by slug.
+    pub fn signer(&self, slug: &str) -> Option<&Issuer> {
+        self.signers.get(slug)
     }
 
     fn issuer_for(&self, profile: Profile) -> Result<&Issuer, CaError> {

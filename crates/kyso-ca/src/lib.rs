@@ -9,8 +9,10 @@
 
 mod authority;
 mod error;
+pub mod ocsp;
 pub mod pem;
 pub mod settings;
+pub mod tsa;
 
 pub use authority::{
     Ca, InitOptions, IssueRequest, Issued, KeySource, MAX_CRL_SHARDS, authority_slugs,

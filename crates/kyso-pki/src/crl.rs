@@ -4,6 +4,7 @@
 //! its certificates carry in their CRL distribution point, so a relying party (openssl
 //! included) can check that the CRL it holds covers the certificate it checks.
 
+use crate::der_out::{push_len, push_unsigned};
 use crate::issue::{Issuer, x509_time};
 use crate::{PkiError, algid, oid};
 use der::asn1::{AnyRef, BitString, Ia5String, OctetString, Uint};
@@ -62,18 +63,6 @@ struct CertListOut<'a> {
     signature: BitString,
 }
 
-/// Appends a DER length.
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
-
 /// `revokedCertificates` as DER, written directly: a shard of a large CRL has tens of
 /// thousands of entries, and building a struct (with its own allocations) per entry was
 /// most of the cost of publishing. Each entry is
@@ -84,21 +73,7 @@ fn encode_revoked(entries: &[CrlEntry]) -> Result<Vec<u8>, PkiError> {
     let mut entry = Vec::with_capacity(64);
     for e in entries {
         entry.clear();
-        // INTEGER: minimal two's complement of a positive number.
-        let skip = e
-            .serial
-            .iter()
-            .take_while(|b| **b == 0)
-            .count()
-            .min(e.serial.len().saturating_sub(1));
-        let digits = &e.serial[skip..];
-        let pad = digits.first().is_some_and(|b| b & 0x80 != 0);
-        entry.push(0x02);
-        push_len(&mut entry, digits.len() + usize::from(pad));
-        if pad {
-            entry.push(0);
-        }
-        entry.extend_from_slice(digits);
+        push_unsigned(&mut entry, &e.serial);
         match &time_cache {
             Some((t, der)) if *t == e.since => entry.extend_from_slice(der),
             _ => {

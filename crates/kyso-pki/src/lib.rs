@@ -11,12 +11,15 @@
 pub mod algid;
 pub mod crl;
 pub mod csr;
+mod der_out;
 mod error;
 pub mod issue;
 pub mod lint;
 pub mod name;
+pub mod ocsp;
 pub mod oid;
 pub mod profile;
+pub mod tsp;
 pub mod urls;
 
 pub use error::PkiError;
@@ -43,4 +46,25 @@ pub fn random_serial() -> [u8; 16] {
         s[0] = 0x01;
     }
     s
+}
+
+/// Signs `message` with an authority's key. RSA signatures are verified before release: a
+/// faulty RSA-CRT signature would disclose the private key (Boneh–DeMillo–Lipton), and a
+/// verification costs a small fraction of a signature. (Certificates and CRLs are always
+/// verified; see [`issue`].)
+pub(crate) fn sign_checked(
+    keystore: &dyn kyso_keys::KeyStore,
+    signer: &Issuer,
+    message: &[u8],
+) -> Result<Vec<u8>, PkiError> {
+    let signature = keystore.sign(&signer.key, signer.scheme, message)?;
+    if signer.scheme.is_rsa() {
+        kyso_keys::verify_signature(
+            &signer.key.public_key_der,
+            signer.scheme,
+            message,
+            &signature,
+        )?;
+    }
+    Ok(signature)
 }

@@ -6,11 +6,15 @@
 #![deny(missing_docs)]
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use kyso_ca::Ca;
+use kyso_ca::ocsp::{OcspConfig, OcspResponder};
+use kyso_ca::tsa::TimeStampAuthority;
+use kyso_pki::ocsp::{ErrorStatus, error_response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::{Arc, OnceLock};
 
@@ -19,9 +23,37 @@ use std::sync::{Arc, OnceLock};
 pub struct AppState {
     /// The certificate authority.
     pub ca: Arc<Ca>,
+    /// The OCSP responder.
+    pub ocsp: Arc<OcspResponder>,
+    /// The time-stamping authority.
+    pub tsa: Arc<TimeStampAuthority>,
+    options: Options,
     metrics: PrometheusHandle,
     crls: Arc<CrlCache>,
 }
+
+/// Settings of the HTTP tier (`kyso serve` options).
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// OCSP responder settings.
+    pub ocsp: OcspConfig,
+    /// Upper bound of `Cache-Control: max-age` on OCSP responses, in seconds: how long an
+    /// HTTP cache between kyso and relying parties may keep serving a response after the
+    /// status changed. Bounded by nextUpdate in any case.
+    pub ocsp_http_max_age: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ocsp: OcspConfig::default(),
+            ocsp_http_max_age: 60,
+        }
+    }
+}
+
+/// Largest OCSP or time-stamp request accepted (a request for 32 certificates is ~3 KiB).
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 
 /// Recently built CRLs by scope, so that a crowd of relying parties fetching the same shard
 /// costs one signature per [`CRL_CACHE_SECONDS`], not one per request.
@@ -39,8 +71,10 @@ type CrlScopeKey = (String, Option<u16>);
 pub const CRL_CACHE_SECONDS: u64 = 60;
 
 impl AppState {
-    /// State around a loaded CA. The Prometheus recorder is installed once per process.
-    pub fn new(ca: Arc<Ca>) -> Self {
+    /// State around a loaded CA: builds its OCSP responder and TSA. The Prometheus
+    /// recorder is installed once per process. Background work (the OCSP responder's
+    /// following of status changes) is started by [`AppState::spawn_maintenance`].
+    pub async fn new(ca: Arc<Ca>, options: Options) -> Result<Self, kyso_ca::CaError> {
         static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
         let metrics = HANDLE
             .get_or_init(|| {
@@ -49,11 +83,22 @@ impl AppState {
                     .expect("no other metrics recorder is installed")
             })
             .clone();
-        AppState {
+        let ocsp = Arc::new(OcspResponder::new(&ca, options.ocsp).await?);
+        let tsa = Arc::new(TimeStampAuthority::new(&ca).await?);
+        Ok(AppState {
             ca,
+            ocsp,
+            tsa,
+            options,
             metrics,
             crls: Arc::default(),
-        }
+        })
+    }
+
+    /// Starts the background tasks (OCSP cache maintenance); they stop when the returned
+    /// handle is aborted or the runtime shuts down.
+    pub fn spawn_maintenance(&self) -> tokio::task::JoinHandle<()> {
+        self.ocsp.clone().spawn_maintenance()
     }
 }
 
@@ -66,6 +111,9 @@ pub fn router(state: AppState) -> Router {
         .route("/ca/{file}", get(ca_certificate))
         .route("/crl/{file}", get(root_crl))
         .route("/crl/{ca}/{file}", get(shard_crl))
+        .route("/ocsp", post(ocsp_post))
+        .route("/ocsp/{*request}", get(ocsp_get))
+        .route("/tsa", post(tsa_post))
         .with_state(state)
 }
 
@@ -84,6 +132,7 @@ async fn home(State(s): State<AppState>) -> Html<String> {
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>kyso — chữ ký số</title></head><body><h1>kyso</h1>\
          <p>Nền tảng chữ ký số cho công dân. Trạng thái: <a href=\"/healthz\">hoạt động</a> · <a href=\"/metrics\">metrics</a></p>\
+         <p>OCSP: <code>/ocsp</code> · TSA (RFC 3161): <code>/tsa</code> · CRL: <a href=\"/crl/root.crl\">/crl/root.crl</a>, <code>/crl/&lt;ca&gt;/&lt;shard&gt;.crl</code></p>\
          <h2>Chứng thư CA</h2><ul>{rows}</ul></body></html>"
     ))
 }
@@ -210,6 +259,140 @@ async fn serve_crl(s: &AppState, slug: &str, shard: Option<u16>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// Whether the request's Content-Type is `expected` (parameters and case ignored).
+fn content_type_is(headers: &HeaderMap, expected: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
+}
+
+/// Reads a request body of at most [`MAX_REQUEST_BYTES`].
+async fn bounded_body(body: Body) -> Option<axum::body::Bytes> {
+    axum::body::to_bytes(body, MAX_REQUEST_BYTES).await.ok()
+}
+
+fn ocsp_error(http: StatusCode, status: ErrorStatus) -> Response {
+    metrics::counter!("kyso_ocsp_responses_total", "outcome" => "malformed").increment(1);
+    (
+        http,
+        [
+            (header::CONTENT_TYPE, "application/ocsp-response"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        error_response(status),
+    )
+        .into_response()
+}
+
+/// `POST /ocsp` with an `application/ocsp-request` body (RFC 6960 Appendix A.1).
+async fn ocsp_post(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    if !content_type_is(&headers, "application/ocsp-request") {
+        return ocsp_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorStatus::MalformedRequest,
+        );
+    }
+    let Some(bytes) = bounded_body(body).await else {
+        return ocsp_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorStatus::MalformedRequest);
+    };
+    ocsp_answer(&s, &bytes).await
+}
+
+/// `GET /ocsp/{base64 of the DER request}` (URL-encoded, RFC 6960 Appendix A.1): what
+/// HTTP caches and CDNs can hold.
+async fn ocsp_get(State(s): State<AppState>, Path(request): Path<String>) -> Response {
+    use base64::Engine as _;
+    if request.len() > MAX_REQUEST_BYTES * 4 / 3 + 4 {
+        return ocsp_error(StatusCode::URI_TOO_LONG, ErrorStatus::MalformedRequest);
+    }
+    // The path is already percent-decoded; some clients use the URL-safe alphabet.
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(request.trim())
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(request.trim()));
+    match der {
+        Ok(der) => ocsp_answer(&s, &der).await,
+        Err(_) => ocsp_error(StatusCode::OK, ErrorStatus::MalformedRequest),
+    }
+}
+
+async fn ocsp_answer(s: &AppState, der: &[u8]) -> Response {
+    let answer = s.ocsp.respond(der).await;
+    metrics::counter!("kyso_ocsp_responses_total", "outcome" => answer.outcome).increment(1);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/ocsp-response"),
+    );
+    match answer.shareable {
+        // RFC 5019 §6.2: caching headers consistent with the response's own validity.
+        Some((this_update, next_update)) => {
+            let now = s.ca.clock().now();
+            let max_age = (next_update.seconds() - now.seconds())
+                .min(s.options.ocsp_http_max_age)
+                .max(0);
+            let date = |t: kyso_core::UnixTime| {
+                HeaderValue::from_str(&httpdate::fmt_http_date(t.to_system_time()))
+                    .expect("HTTP dates are ASCII")
+            };
+            headers.insert(header::LAST_MODIFIED, date(this_update));
+            headers.insert(header::EXPIRES, date(next_update));
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_str(&format!(
+                    "max-age={max_age}, public, no-transform, must-revalidate"
+                ))
+                .expect("ASCII"),
+            );
+        }
+        None => {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
+    (StatusCode::OK, headers, answer.body).into_response()
+}
+
+fn tsa_reply(http: StatusCode, body: Vec<u8>) -> Response {
+    (
+        http,
+        [
+            (header::CONTENT_TYPE, "application/timestamp-reply"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `POST /tsa` with an `application/timestamp-query` body (RFC 3161 §3.4).
+async fn tsa_post(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    use kyso_pki::tsp::{FailureInfo, rejection};
+    if !content_type_is(&headers, "application/timestamp-query") {
+        metrics::counter!("kyso_tsa_responses_total", "outcome" => "badRequest").increment(1);
+        return tsa_reply(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            rejection(
+                FailureInfo::BadRequest,
+                "send the request as application/timestamp-query",
+            ),
+        );
+    }
+    let Some(bytes) = bounded_body(body).await else {
+        metrics::counter!("kyso_tsa_responses_total", "outcome" => "badDataFormat").increment(1);
+        return tsa_reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            rejection(
+                FailureInfo::BadDataFormat,
+                &format!("requests are at most {MAX_REQUEST_BYTES} bytes"),
+            ),
+        );
+    };
+    let answer = s.tsa.respond(&bytes).await;
+    metrics::counter!("kyso_tsa_responses_total", "outcome" => answer.outcome).increment(1);
+    tsa_reply(StatusCode::OK, answer.body)
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

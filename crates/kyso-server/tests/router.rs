@@ -36,7 +36,12 @@ async fn state() -> (AppState, tempfile::TempDir) {
     )
     .await
     .unwrap();
-    (AppState::new(Arc::new(ca)), dir)
+    (
+        AppState::new(Arc::new(ca), Default::default())
+            .await
+            .unwrap(),
+        dir,
+    )
 }
 
 async fn get(state: &AppState, uri: &str) -> (StatusCode, String, Vec<u8>) {

@@ -207,13 +207,6 @@ macro_rules! impl_store_common {
                         tx.rollback().await?;
                         continue;
                     }
-                    sqlx::query("INSERT INTO status_events (serial, event, reason, at) VALUES ($1, $2, $3, $4)")
-                        .bind(serial)
-                        .bind(change.event_name())
-                        .bind(reason)
-                        .bind(at.seconds())
-                        .execute(&mut *tx)
-                        .await?;
                     let entry = $crate::AuditEntry {
                         action: format!("certificate.{}", change.event_name()),
                         subject: serial.to_owned(),
@@ -224,6 +217,15 @@ macro_rules! impl_store_common {
                         },
                     };
                     append_audit(&mut tx, at, &[entry]).await?;
+                    // After the audit append, which holds the chain's head lock: event ids are
+                    // then assigned in commit order, which `status_changes_after` relies on.
+                    sqlx::query("INSERT INTO status_events (serial, event, reason, at) VALUES ($1, $2, $3, $4)")
+                        .bind(serial)
+                        .bind(change.event_name())
+                        .bind(reason)
+                        .bind(at.seconds())
+                        .execute(&mut *tx)
+                        .await?;
                     tx.commit().await?;
                     return self
                         .get_certificate(serial)
@@ -273,6 +275,40 @@ macro_rules! impl_store_common {
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(n as u64)
+            }
+
+            async fn status_changes_after(
+                &self,
+                after_id: i64,
+                limit: u32,
+            ) -> Result<Vec<(i64, String)>, $crate::StoreError> {
+                Ok(sqlx::query_as("SELECT id, serial FROM status_events WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after_id)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn last_status_change_id(&self) -> Result<i64, $crate::StoreError> {
+                Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM status_events")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn reserve_sequence(&self, name: &str, count: u64) -> Result<u64, $crate::StoreError> {
+                let count = i64::try_from(count)
+                    .ok()
+                    .filter(|c| *c > 0)
+                    .ok_or_else(|| $crate::StoreError::Corrupt(format!("cannot reserve {count} values")))?;
+                let end: i64 = sqlx::query_scalar(
+                    "INSERT INTO sequences (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET value = sequences.value + $2 RETURNING value",
+                )
+                .bind(name)
+                .bind(count)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok((end - count + 1) as u64)
             }
 
             async fn status_history(&self, serial: &str) -> Result<Vec<$crate::StatusEvent>, $crate::StoreError> {

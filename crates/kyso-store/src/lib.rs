@@ -95,6 +95,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// The status history of a certificate, oldest first.
     async fn status_history(&self, serial: &str) -> Result<Vec<StatusEvent>, StoreError>;
+
+    /// Status changes committed after change `after_id`, as (id, serial), in commit order, at
+    /// most `limit`. Ids are assigned while the change holds the audit chain's lock, so a
+    /// reader that remembers the last id it saw never misses a change: caches of status
+    /// (the OCSP responder's) follow the store with this.
+    async fn status_changes_after(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, String)>, StoreError>;
+    /// Id of the latest status change (0 if none).
+    async fn last_status_change_id(&self) -> Result<i64, StoreError>;
+
+    /// Reserves `count` consecutive values of the named sequence and returns the first. The
+    /// reservation is durable: after a restart the next reservation starts past it, so values
+    /// handed out from a reserved block are unique and increasing across restarts (the
+    /// time-stamping authority's serial numbers).
+    async fn reserve_sequence(&self, name: &str, count: u64) -> Result<u64, StoreError>;
 }
 
 /// Verifies the whole audit chain page by page and that it ends at the recorded head.

@@ -106,6 +106,8 @@ conformance!(
     audit_log_records_every_change_in_a_verified_chain,
     audit_log_detects_altered_entries,
     audit_log_detects_removed_entries,
+    status_changes_are_listed_in_order,
+    sequences_are_reserved_in_disjoint_increasing_blocks,
 );
 
 impl Db {
@@ -599,4 +601,70 @@ async fn vietnamese_text_round_trips_on(s: &dyn Store) {
         s.get_certificate("dd").await.unwrap().unwrap().subject,
         c.subject
     );
+}
+
+async fn status_changes_are_listed_in_order(db: &Db) {
+    let s: &dyn Store = &**db;
+    assert_eq!(s.last_status_change_id().await.unwrap(), 0);
+    assert!(s.status_changes_after(0, 10).await.unwrap().is_empty());
+    for serial in ["d1", "d2"] {
+        s.insert_certificates(&[NewIssuance {
+            key: None,
+            cert: cert(serial, None),
+        }])
+        .await
+        .unwrap();
+    }
+    s.change_status("d1", StatusChange::Suspend, T0)
+        .await
+        .unwrap();
+    s.change_status(
+        "d2",
+        StatusChange::Revoke(RevocationReason::KeyCompromise),
+        T0,
+    )
+    .await
+    .unwrap();
+    s.change_status("d1", StatusChange::Resume, T0)
+        .await
+        .unwrap();
+    let all = s.status_changes_after(0, 10).await.unwrap();
+    let serials: Vec<_> = all.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(serials, ["d1", "d2", "d1"]);
+    assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
+    let last = s.last_status_change_id().await.unwrap();
+    assert_eq!(last, all[2].0);
+    // A reader that remembers where it stopped sees only what came after.
+    let after_first = s.status_changes_after(all[0].0, 10).await.unwrap();
+    assert_eq!(after_first, all[1..].to_vec());
+    assert_eq!(
+        s.status_changes_after(all[0].0, 1).await.unwrap(),
+        all[1..2].to_vec()
+    );
+    assert!(s.status_changes_after(last, 10).await.unwrap().is_empty());
+    // A refused change records nothing.
+    assert!(
+        s.change_status("d2", StatusChange::Resume, T0)
+            .await
+            .is_err()
+    );
+    assert_eq!(s.last_status_change_id().await.unwrap(), last);
+}
+
+async fn sequences_are_reserved_in_disjoint_increasing_blocks(db: &Db) {
+    let s: &dyn Store = &**db;
+    assert_eq!(s.reserve_sequence("tsa.serial", 100).await.unwrap(), 1);
+    assert_eq!(s.reserve_sequence("tsa.serial", 100).await.unwrap(), 101);
+    assert_eq!(s.reserve_sequence("other", 1).await.unwrap(), 1);
+    assert!(s.reserve_sequence("tsa.serial", 0).await.is_err());
+    // Concurrent reservations never overlap.
+    let firsts = join_all(
+        (0..8)
+            .map(|_| s.reserve_sequence("tsa.serial", 10))
+            .collect(),
+    )
+    .await;
+    let mut firsts: Vec<u64> = firsts.into_iter().map(Result::unwrap).collect();
+    firsts.sort();
+    assert_eq!(firsts, (0..8).map(|i| 201 + 10 * i).collect::<Vec<u64>>());
 }

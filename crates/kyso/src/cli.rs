@@ -92,6 +92,17 @@ pub struct ServeArgs {
     /// Public base URL written into certificates, used when initialising [default: http://<listen>].
     #[arg(long, env = "KYSO_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Validity of OCSP responses (nextUpdate - thisUpdate), in seconds. Responses are
+    /// re-signed once half of it has passed; a status change is visible at once regardless.
+    #[arg(long, env = "KYSO_OCSP_VALIDITY", default_value_t = 3600, value_parser = clap::value_parser!(i64).range(60..=864_000))]
+    pub ocsp_validity: i64,
+    /// Upper bound of Cache-Control max-age on OCSP responses, in seconds: how long an HTTP
+    /// cache in front of kyso may serve a response after a status change.
+    #[arg(long, env = "KYSO_OCSP_MAX_AGE", default_value_t = 60, value_parser = clap::value_parser!(i64).range(0..=864_000))]
+    pub ocsp_max_age: i64,
+    /// Most OCSP responses kept pre-signed in memory (about 0.5 KiB each).
+    #[arg(long, env = "KYSO_OCSP_CACHE", default_value_t = 1_000_000)]
+    pub ocsp_cache: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -31,6 +31,9 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
     println!("  health    {base}/healthz");
     println!("  metrics   {base}/metrics");
     println!("  root CA   {base}/ca/root.cer");
+    println!("  OCSP      {base}/ocsp");
+    println!("  TSA       {base}/tsa");
+    println!("  CRLs      {base}/crl/root.crl, {base}/crl/citizen-ca/<shard>.crl");
     println!(
         "data: {} ({} database, {} keystore){}",
         ctx.data_dir.display(),
@@ -64,7 +67,15 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
         println!("try: kyso --data-dir {} cert list", ctx.data_dir.display());
     }
     println!("press Ctrl-C to stop");
-    let state = kyso_server::AppState::new(ca);
+    let options = kyso_server::Options {
+        ocsp: kyso_ca::ocsp::OcspConfig {
+            validity_seconds: args.ocsp_validity,
+            max_cached: args.ocsp_cache,
+        },
+        ocsp_http_max_age: args.ocsp_max_age,
+    };
+    let state = kyso_server::AppState::new(ca, options).await?;
+    let _maintenance = state.spawn_maintenance();
     kyso_server::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })
