@@ -226,3 +226,67 @@ impl Drop for SoftHsmToken {
             .output();
     }
 }
+
+/// A running `kyso serve` on a free loopback port, stopped on drop.
+pub struct Server {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Kyso {
+    /// Starts `kyso serve --listen 127.0.0.1:0` and waits until it prints its address.
+    pub fn serve(&self, extra: &[&str]) -> Server {
+        use std::io::BufRead;
+        let mut child = self
+            .command()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start kyso serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("kyso serve exited before printing its address")
+                .unwrap();
+            if let Some(url) = line.trim().strip_prefix("home") {
+                break url.trim().trim_end_matches('/').to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// POSTs `body` with `content_type` to `url` (curl); returns (HTTP status, body).
+pub fn http_post(url: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("body");
+    let output = dir.path().join("out");
+    std::fs::write(&input, body).unwrap();
+    let out = Command::new("curl")
+        .args(["-sS", "-o"])
+        .arg(&output)
+        .args(["-w", "%{http_code}", "-H"])
+        .arg(format!("Content-Type: {content_type}"))
+        .arg("--data-binary")
+        .arg(format!("@{}", input.display()))
+        .arg(url)
+        .output()
+        .expect("curl");
+    assert!(out.status.success(), "curl: {}", text(&out.stderr));
+    let code = text(&out.stdout).trim().parse().unwrap();
+    (code, std::fs::read(&output).unwrap_or_default())
+}
