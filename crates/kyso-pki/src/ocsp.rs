@@ -430,3 +430,256 @@ impl ResponseSigner {
         Ok(seq(&[&[0x0a, 0x01, 0x00], &tlv(0xa0, &[&response_bytes])]))
     }
 }
+
+/// Builds a DER OCSPRequest asking about `serials` of the CA whose certificate is
+/// `issuer_cert_der` — what a relying party sends. kyso uses it in benchmarks, fuzz seeds
+/// and tests; the answers are checked against openssl, which builds its own.
+pub fn build_request(
+    hash: CertIdHash,
+    issuer_cert_der: &[u8],
+    serials: &[&[u8]],
+    nonce: Option<&[u8]>,
+) -> Result<Vec<u8>, PkiError> {
+    let cert = Certificate::from_der(issuer_cert_der)?;
+    let tbs = cert.tbs_certificate();
+    let name_hash = hash.digest(&tbs.subject().to_der()?);
+    let key_hash = hash.digest(tbs.subject_public_key_info().subject_public_key.raw_bytes());
+    let alg_oid: Oid = match hash {
+        CertIdHash::Sha1 => Oid::new_unwrap("1.3.14.3.2.26"),
+        CertIdHash::Sha256 => Oid::new_unwrap("2.16.840.1.101.3.4.2.1"),
+        CertIdHash::Sha384 => Oid::new_unwrap("2.16.840.1.101.3.4.2.2"),
+        CertIdHash::Sha512 => Oid::new_unwrap("2.16.840.1.101.3.4.2.3"),
+    };
+    let alg = seq(&[&alg_oid.to_der()?, &[0x05, 0x00]]);
+    let mut list = Vec::new();
+    for serial in serials {
+        let mut int = Vec::new();
+        crate::der_out::push_unsigned(&mut int, serial);
+        let cert_id = seq(&[
+            &alg,
+            &tlv(0x04, &[&name_hash]),
+            &tlv(0x04, &[&key_hash]),
+            &int,
+        ]);
+        list.extend_from_slice(&seq(&[&cert_id]));
+    }
+    let extensions = match nonce {
+        Some(n) => tlv(
+            0xa2,
+            &[&seq(&[&seq(&[
+                &NONCE.to_der()?,
+                &tlv(0x04, &[&tlv(0x04, &[n])]),
+            ])])],
+        ),
+        None => Vec::new(),
+    };
+    Ok(seq(&[&seq(&[&tlv(0x30, &[&list]), &extensions])]))
+}
+
+/// What a client reads from a response: enough for kyso's own tests, benchmarks and
+/// tools (relying parties verify with their own libraries; kyso's tests use openssl).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedResponse {
+    /// 0 = successful; see [`ErrorStatus`] for the others.
+    pub response_status: u8,
+    /// producedAt (successful responses).
+    pub produced_at: Option<UnixTime>,
+    /// (serial content octets, status) per answer, in order.
+    pub answers: Vec<(Vec<u8>, SingleStatus, UnixTime, Option<UnixTime>)>,
+    /// The nonce extension value, if echoed.
+    pub nonce: Option<Vec<u8>>,
+}
+
+#[derive(Sequence)]
+struct OcspResponseIn<'a> {
+    status: der::asn1::AnyRef<'a>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    bytes: Option<ResponseBytesIn<'a>>,
+}
+
+#[derive(Sequence)]
+struct ResponseBytesIn<'a> {
+    response_type: Oid,
+    response: &'a OctetStringRef,
+}
+
+#[derive(Sequence)]
+struct BasicResponseIn<'a> {
+    tbs: ResponseDataIn<'a>,
+    algorithm: AnyRef<'a>,
+    signature: der::asn1::BitStringRef<'a>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    certs: Option<AnyRef<'a>>,
+}
+
+#[derive(Sequence)]
+struct ResponseDataIn<'a> {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", default = "v1")]
+    version: u8,
+    responder_id: AnyRef<'a>,
+    produced_at: der::asn1::GeneralizedTime,
+    responses: Vec<SingleResponseIn<'a>>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    extensions: Option<Vec<ExtensionIn<'a>>>,
+}
+
+#[derive(Sequence)]
+struct SingleResponseIn<'a> {
+    cert_id: CertIdIn<'a>,
+    status: AnyRef<'a>,
+    this_update: der::asn1::GeneralizedTime,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    next_update: Option<der::asn1::GeneralizedTime>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    extensions: Option<AnyRef<'a>>,
+}
+
+#[derive(Sequence)]
+struct RevokedInfoIn<'a> {
+    time: der::asn1::GeneralizedTime,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    reason: Option<AnyRef<'a>>,
+}
+
+fn gt(t: der::asn1::GeneralizedTime) -> UnixTime {
+    UnixTime(t.to_unix_duration().as_secs() as i64)
+}
+
+/// Decodes an OCSPResponse without verifying its signature.
+pub fn decode_response(bytes: &[u8]) -> Result<DecodedResponse, PkiError> {
+    let outer = OcspResponseIn::from_der(bytes)?;
+    let status = match outer.status.value() {
+        [s] if outer.status.tag() == der::Tag::Enumerated => *s,
+        _ => {
+            return Err(PkiError::Validity(
+                "responseStatus is not an ENUMERATED".into(),
+            ));
+        }
+    };
+    let Some(rb) = outer.bytes else {
+        return Ok(DecodedResponse {
+            response_status: status,
+            produced_at: None,
+            answers: Vec::new(),
+            nonce: None,
+        });
+    };
+    if rb.response_type != OCSP_BASIC {
+        return Err(PkiError::Validity("not a basic OCSP response".into()));
+    }
+    let basic = BasicResponseIn::from_der(rb.response.as_bytes())?;
+    let mut answers = Vec::new();
+    for r in &basic.tbs.responses {
+        let s = match (r.status.tag(), r.status.value()) {
+            (t, []) if t.number().value() == 0 => SingleStatus::Good,
+            (t, []) if t.number().value() == 2 => SingleStatus::Unknown,
+            (t, content) if t.number().value() == 1 => {
+                // RevokedInfo is IMPLICIT [1]: re-tag as a SEQUENCE to decode it.
+                let mut seq_der = Vec::new();
+                crate::der_out::push_tlv(&mut seq_der, 0x30, &[content]);
+                let info = RevokedInfoIn::from_der(&seq_der)?;
+                let reason = info
+                    .reason
+                    .and_then(|r| r.value().first().copied())
+                    .and_then(RevocationReason::from_code);
+                SingleStatus::Revoked {
+                    since: gt(info.time),
+                    reason,
+                }
+            }
+            _ => return Err(PkiError::Validity("unknown CertStatus".into())),
+        };
+        answers.push((
+            r.cert_id.serial_number.as_bytes().to_vec(),
+            s,
+            gt(r.this_update),
+            r.next_update.map(gt),
+        ));
+    }
+    let nonce = basic.tbs.extensions.as_ref().and_then(|exts| {
+        exts.iter()
+            .find(|e| e.extn_id == NONCE)
+            .map(|e| e.extn_value.as_bytes().to_vec())
+    });
+    Ok(DecodedResponse {
+        response_status: status,
+        produced_at: Some(gt(basic.tbs.produced_at)),
+        answers,
+        nonce,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issuer_cert() -> Vec<u8> {
+        // Any certificate serves as an "issuer" for request building.
+        let pem = include_str!("../tests/data/ocsp/issuer.pem");
+        let (_, der) = der::pem::decode_vec(pem.as_bytes()).unwrap();
+        der
+    }
+
+    #[test]
+    fn requests_round_trip_and_match_their_issuer_whatever_the_hash() {
+        let issuer = issuer_cert();
+        let matcher = IssuerMatcher::new(&issuer).unwrap();
+        for hash in CertIdHash::ALL {
+            let der =
+                build_request(hash, &issuer, &[&[0x12, 0x34], &[0x80]], Some(&[7; 16])).unwrap();
+            let req = parse_request(&der).unwrap();
+            assert_eq!(req.cert_ids.len(), 2);
+            assert!(req.cert_ids.iter().all(|id| matcher.matches(id)));
+            assert_eq!(req.cert_ids[0].serial_hex().as_deref(), Some("1234"));
+            // 0x80 is sent as 00 80: still the positive serial 80.
+            assert_eq!(req.cert_ids[1].serial_hex().as_deref(), Some("80"));
+            assert_eq!(req.nonce.as_deref(), Some(&tlv(0x04, &[&[7; 16]])[..]));
+        }
+    }
+
+    #[test]
+    fn malformed_requests_are_refused_with_a_reason() {
+        let issuer = issuer_cert();
+        assert!(matches!(parse_request(b""), Err(RequestError::Der(_))));
+        assert!(matches!(
+            parse_request(&[0x30, 0x80, 0x00, 0x00]),
+            Err(RequestError::Der(_))
+        ));
+        let many: Vec<[u8; 2]> = (0..=MAX_REQUESTS as u16).map(|i| i.to_be_bytes()).collect();
+        let many: Vec<&[u8]> = many.iter().map(|s| &s[..]).collect();
+        let der = build_request(CertIdHash::Sha1, &issuer, &many, None).unwrap();
+        assert_eq!(
+            parse_request(&der),
+            Err(RequestError::TooMany(MAX_REQUESTS + 1))
+        );
+        let der = build_request(CertIdHash::Sha1, &issuer, &[], None).unwrap();
+        assert_eq!(parse_request(&der), Err(RequestError::Empty));
+        for (len, ok) in [(0, false), (1, true), (32, true), (33, false)] {
+            let nonce = vec![1u8; len];
+            let der = build_request(CertIdHash::Sha1, &issuer, &[&[1]], Some(&nonce)).unwrap();
+            assert_eq!(parse_request(&der).is_ok(), ok, "nonce of {len} octets");
+        }
+    }
+
+    #[test]
+    fn serials_that_cannot_be_kysos_have_no_hex() {
+        let id = |serial: &[u8]| CertId {
+            der: vec![],
+            hash: None,
+            issuer_name_hash: vec![],
+            issuer_key_hash: vec![],
+            serial: serial.to_vec(),
+        };
+        assert_eq!(id(&[0xff]).serial_hex(), None, "negative");
+        assert_eq!(id(&[]).serial_hex(), None);
+        assert_eq!(id(&[1; 21]).serial_hex(), None, "longer than 20 octets");
+        assert_eq!(id(&[0, 0x80]).serial_hex().as_deref(), Some("80"));
+    }
+
+    #[test]
+    fn error_responses_decode() {
+        let d = decode_response(&error_response(ErrorStatus::Unauthorized)).unwrap();
+        assert_eq!(d.response_status, 6);
+        assert!(d.answers.is_empty());
+    }
+}

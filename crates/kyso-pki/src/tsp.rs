@@ -416,3 +416,92 @@ impl TokenSigner {
         Ok(seq(&[&seq(&[&[0x02, 0x01, 0x00]]), &token]))
     }
 }
+
+/// Builds a DER TimeStampReq for `data` (what a signing client sends): for benchmarks,
+/// fuzz seeds and tests; openssl and rfc3161-client build their own in the peer tests.
+pub fn build_request(
+    hash: ImprintHash,
+    data: &[u8],
+    nonce: Option<u64>,
+    cert_req: bool,
+) -> Result<Vec<u8>, PkiError> {
+    let imprint = seq(&[
+        &hash.algorithm_identifier()?,
+        &tlv(0x04, &[&hash.digest(data)]),
+    ]);
+    let mut nonce_der = Vec::new();
+    if let Some(n) = nonce {
+        push_unsigned(&mut nonce_der, &n.to_be_bytes());
+    }
+    let cert_req_der: &[u8] = if cert_req { &[0x01, 0x01, 0xff] } else { &[] };
+    Ok(seq(&[
+        &[0x02, 0x01, 0x01],
+        &imprint,
+        &nonce_der,
+        cert_req_der,
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_and_bad_ones_get_their_failure_info() {
+        let der = build_request(ImprintHash::Sha384, b"x", Some(0x8000), true).unwrap();
+        let req = parse_request(&der).unwrap();
+        assert_eq!(req.hash, ImprintHash::Sha384);
+        assert!(req.cert_req);
+        assert_eq!(
+            req.nonce_der.as_deref(),
+            Some(&[0x02, 0x03, 0x00, 0x80, 0x00][..])
+        );
+        let cases: [(&[u8], FailureInfo); 3] = [
+            (b"", FailureInfo::BadDataFormat),
+            (&[0x30, 0x00], FailureInfo::BadDataFormat),
+            (&[0x30, 0x03, 0x02, 0x01, 0x02], FailureInfo::BadDataFormat),
+        ];
+        for (bytes, info) in cases {
+            assert_eq!(parse_request(bytes).unwrap_err().failure_info(), info);
+        }
+        // Version 2.
+        let mut v2 = der.clone();
+        v2[4] = 0x02;
+        assert_eq!(
+            parse_request(&v2).unwrap_err().failure_info(),
+            FailureInfo::BadRequest
+        );
+        // SHA-1 imprint: badAlg.
+        let sha1 = seq(&[
+            &[0x02, 0x01, 0x01],
+            &seq(&[
+                &seq(&[&[0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a], &[0x05, 0x00]]),
+                &tlv(0x04, &[&[0u8; 20]]),
+            ]),
+        ]);
+        assert_eq!(
+            parse_request(&sha1).unwrap_err().failure_info(),
+            FailureInfo::BadAlg
+        );
+        // Truncated imprint: badDataFormat.
+        let short = seq(&[
+            &[0x02, 0x01, 0x01],
+            &seq(&[
+                &ImprintHash::Sha256.algorithm_identifier().unwrap(),
+                &tlv(0x04, &[&[0u8; 20]]),
+            ]),
+        ]);
+        assert!(matches!(
+            parse_request(&short),
+            Err(RequestError::ImprintLength { got: 20, .. })
+        ));
+        // Extensions: unacceptedExtension.
+        let mut with_ext = der[2..].to_vec();
+        with_ext.extend_from_slice(&[0xa0, 0x00]);
+        let with_ext = seq(&[&with_ext]);
+        assert_eq!(
+            parse_request(&with_ext).unwrap_err().failure_info(),
+            FailureInfo::UnacceptedExtension
+        );
+    }
+}

@@ -224,9 +224,15 @@ fn get_requests_and_several_certificates_in_one_request() {
         .unwrap();
     let headers = text(&got.stdout).to_ascii_lowercase();
     assert!(headers.starts_with("http/1.1 200"), "{headers}");
-    assert!(headers.contains("content-type: application/ocsp-response"), "{headers}");
+    assert!(
+        headers.contains("content-type: application/ocsp-response"),
+        "{headers}"
+    );
     assert!(headers.contains("cache-control: max-age="), "{headers}");
-    assert!(headers.contains("last-modified:") && headers.contains("expires:"), "{headers}");
+    assert!(
+        headers.contains("last-modified:") && headers.contains("expires:"),
+        "{headers}"
+    );
     assert_eq!(
         std::fs::read(s.k.path("get.der")).unwrap(),
         std::fs::read(&post_resp).unwrap(),

@@ -22,7 +22,14 @@ fn openssl_ts(args: &[&str], paths: &[&Path]) -> (bool, String) {
 fn query(k: &Kyso, data: &Path, name: &str, hash: &str) -> PathBuf {
     let q = k.path(name);
     let (ok, out) = openssl_ts(
-        &["-query", hash, "-cert", "-data", data.to_str().unwrap(), "-out"],
+        &[
+            "-query",
+            hash,
+            "-cert",
+            "-data",
+            data.to_str().unwrap(),
+            "-out",
+        ],
         &[&q],
     );
     assert!(ok, "{out}");
@@ -61,7 +68,10 @@ fn openssl_verifies_tokens_and_a_changed_document_fails() {
     let export = k.export();
     let server = k.serve(&[]);
     let url = format!("{}/tsa", server.base);
-    let data = k.write("hợp-đồng.txt", "Hợp đồng mua bán, ký ngày 30/11/2026".as_bytes());
+    let data = k.write(
+        "hợp-đồng.txt",
+        "Hợp đồng mua bán, ký ngày 30/11/2026".as_bytes(),
+    );
     let q = query(&k, &data, "q.tsq", "-sha256");
     let reply = stamp(&url, &k, &q, "r.tsr");
 
@@ -94,7 +104,10 @@ fn openssl_verifies_tokens_and_a_changed_document_fails() {
     );
     assert!(ok && out.contains("Verification: OK"), "{out}");
 
-    let changed = k.write("changed.txt", "Hợp đồng mua bán, ký ngày 30/11/2027".as_bytes());
+    let changed = k.write(
+        "changed.txt",
+        "Hợp đồng mua bán, ký ngày 30/11/2027".as_bytes(),
+    );
     let (ok, out) = verify(&changed, &[]);
     assert!(!ok && out.contains("message imprint mismatch"), "{out}");
 
