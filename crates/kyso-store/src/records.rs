@@ -226,18 +226,35 @@ pub struct RevokedEntry {
     pub since: UnixTime,
 }
 
-pub(crate) fn revoked_entry(
-    row: (String, String, Option<i64>, Option<i64>),
-) -> Result<RevokedEntry, StoreError> {
-    let (serial, status, reason_code, at) = row;
+/// One entry of the aggregated text `revoked_entries` reads: `serial status reason|- at`.
+pub(crate) fn revoked_entry_from_text(row: &str) -> Result<RevokedEntry, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("revoked entry {row:?}"));
+    let mut fields = row.split(' ');
+    let (Some(serial), Some(status), Some(code), Some(at), None) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
+        return Err(corrupt());
+    };
+    let code = match code {
+        "-" => None,
+        c => Some(c.parse::<i64>().map_err(|_| corrupt())?),
+    };
+    let at: i64 = at.parse().map_err(|_| corrupt())?;
+    if at == 0 {
+        return Err(StoreError::Corrupt(format!(
+            "{serial}: revoked without a time"
+        )));
+    }
     Ok(RevokedEntry {
         status: status
             .parse()
             .map_err(|e: kyso_core::StatusError| StoreError::Corrupt(e.to_string()))?,
-        reason: reason(reason_code)?,
-        since: UnixTime(
-            at.ok_or_else(|| StoreError::Corrupt(format!("{serial}: revoked without a time")))?,
-        ),
-        serial,
+        reason: reason(code)?,
+        since: UnixTime(at),
+        serial: serial.to_owned(),
     })
 }

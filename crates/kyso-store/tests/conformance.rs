@@ -108,6 +108,7 @@ conformance!(
     audit_log_detects_removed_entries,
     status_changes_are_listed_in_order,
     sequences_are_reserved_in_disjoint_increasing_blocks,
+    revoked_entries_are_the_unvalid_certificates_of_a_shard_in_serial_order,
 );
 
 impl Db {
@@ -667,4 +668,77 @@ async fn sequences_are_reserved_in_disjoint_increasing_blocks(db: &Db) {
     let mut firsts: Vec<u64> = firsts.into_iter().map(Result::unwrap).collect();
     firsts.sort();
     assert_eq!(firsts, (0..8).map(|i| 201 + 10 * i).collect::<Vec<u64>>());
+}
+
+async fn revoked_entries_are_the_unvalid_certificates_of_a_shard_in_serial_order(db: &Db) {
+    let s: &dyn Store = &**db;
+    assert!(
+        s.revoked_entries("citizen-ca", Some(7))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut batch = Vec::new();
+    for (serial, shard, issuer) in [
+        ("f0", 7, "citizen-ca"),
+        ("0b", 7, "citizen-ca"),
+        ("a1", 7, "citizen-ca"),
+        ("c2", 7, "citizen-ca"),
+        ("d3", 3, "citizen-ca"),
+        ("e4", 7, "seal-ca"),
+    ] {
+        let mut c = cert(serial, None);
+        c.crl_shard = shard;
+        c.issuer = issuer.into();
+        batch.push(NewIssuance { key: None, cert: c });
+    }
+    s.insert_certificates(&batch).await.unwrap();
+    let revoke = |serial, r| s.change_status(serial, StatusChange::Revoke(r), T0.plus_seconds(5));
+    revoke("f0", RevocationReason::Unspecified).await.unwrap();
+    revoke("0b", RevocationReason::KeyCompromise).await.unwrap();
+    revoke("d3", RevocationReason::Superseded).await.unwrap();
+    revoke("e4", RevocationReason::Superseded).await.unwrap();
+    s.change_status("a1", StatusChange::Suspend, T0.plus_seconds(9))
+        .await
+        .unwrap();
+    // Suspended, then resumed: not listed any more.
+    s.change_status("c2", StatusChange::Suspend, T0)
+        .await
+        .unwrap();
+    s.change_status("c2", StatusChange::Resume, T0)
+        .await
+        .unwrap();
+
+    let entries = s.revoked_entries("citizen-ca", Some(7)).await.unwrap();
+    let got: Vec<_> = entries
+        .iter()
+        .map(|e| (e.serial.as_str(), e.status, e.reason, e.since))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "0b",
+                CertStatus::Revoked,
+                Some(RevocationReason::KeyCompromise),
+                T0.plus_seconds(5)
+            ),
+            (
+                "a1",
+                CertStatus::Suspended,
+                Some(RevocationReason::CertificateHold),
+                T0.plus_seconds(9)
+            ),
+            (
+                "f0",
+                CertStatus::Revoked,
+                Some(RevocationReason::Unspecified),
+                T0.plus_seconds(5)
+            ),
+        ]
+    );
+    // All shards of the issuer.
+    let all = s.revoked_entries("citizen-ca", None).await.unwrap();
+    let serials: Vec<_> = all.iter().map(|e| e.serial.as_str()).collect();
+    assert_eq!(serials, ["0b", "a1", "d3", "f0"]);
 }
