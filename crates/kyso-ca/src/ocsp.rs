@@ -441,3 +441,101 @@ impl OcspResponder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{InitOptions, IssueRequest, KeySource};
+    use kyso_core::{Cccd, FixedClock, PersonName, SubjectIdentifier, TextField};
+    use kyso_keys::KeyAlgorithm;
+    use kyso_pki::ocsp::{CertIdHash, build_request};
+    use std::sync::Arc;
+
+    async fn responder() -> (OcspResponder, Ca, Vec<u8>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = kyso_store::open(&format!("sqlite:{}", dir.path().join("k.db").display()))
+            .await
+            .unwrap();
+        let keys = Arc::new(kyso_keys::soft::SoftKeyStore::new(
+            kyso_keys::kek::Kek::load_or_create(&dir.path().join("kek")).unwrap(),
+        ));
+        let opts = InitOptions {
+            algorithm: KeyAlgorithm::P256,
+            public_url: "http://ca.kyso.vn".into(),
+            organisation: "kyso test".into(),
+            operator_policy: None,
+            crl_shards: 2,
+        };
+        let clock = Arc::new(FixedClock::new(UnixTime(1_795_459_507)));
+        let ca = Ca::init(store, keys, clock, &opts, vec![]).await.unwrap();
+        let issued = ca
+            .issue(&IssueRequest {
+                profile: kyso_pki::Profile::Citizen,
+                subject: kyso_pki::SubjectSpec::Person {
+                    name: PersonName::parse("Lê Văn Tám").unwrap(),
+                    id: SubjectIdentifier::Cccd(Cccd::parse("046190000401").unwrap()),
+                    province: TextField::parse("province", "Huế", 128).unwrap(),
+                    locality: None,
+                },
+                key: KeySource::Generate(KeyAlgorithm::P256),
+                validity_days: None,
+            })
+            .await
+            .unwrap();
+        let serial = hex::decode(&issued.record.serial).unwrap();
+        let r = OcspResponder::new(&ca, OcspConfig::default())
+            .await
+            .unwrap();
+        (r, ca, serial, dir)
+    }
+
+    /// A response computed from a status read before a change must not be cached after the
+    /// change was followed: otherwise the old status would be served for the validity.
+    #[tokio::test]
+    async fn a_response_read_before_a_change_is_not_cached_after_it() {
+        let (r, ca, serial, _dir) = responder().await;
+        let issuer = ca.issuer("citizen-ca").unwrap().cert_der.clone();
+        let req = build_request(CertIdHash::Sha1, &issuer, &[&serial], None).unwrap();
+        let id = kyso_pki::ocsp::parse_request(&req)
+            .unwrap()
+            .cert_ids
+            .remove(0);
+        let now = ca.clock().now();
+        // A request reads the generation and the (good) status …
+        let generation = r.shard(&id.serial).read().unwrap().generation;
+        let stale = r
+            .sign(
+                0,
+                std::slice::from_ref(&id),
+                &[SingleStatus::Good],
+                None,
+                now,
+            )
+            .unwrap();
+        // … meanwhile the certificate is suspended and the responder follows the change …
+        ca.suspend(&issued_hex(&serial)).await.unwrap();
+        assert_eq!(r.follow_status_changes().await.unwrap(), 1);
+        // … so the stale answer is dropped instead of cached.
+        r.insert(
+            generation,
+            &id.serial,
+            Cached {
+                cert_id_der: id.der.clone(),
+                served: 0,
+                status: SingleStatus::Good,
+                answer: stale,
+            },
+        );
+        assert_eq!(r.cached(), 0);
+        assert!(r.lookup(&id, now).is_none());
+        // A fresh request reads the new status.
+        let answer = r.respond(&req).await;
+        let d = kyso_pki::ocsp::decode_response(&answer.body).unwrap();
+        assert!(matches!(d.answers[0].1, SingleStatus::Revoked { .. }));
+        assert_eq!(r.cached(), 1);
+    }
+
+    fn issued_hex(serial: &[u8]) -> String {
+        hex::encode(serial)
+    }
+}
