@@ -60,6 +60,43 @@ fn demo_serves_health_and_metrics() {
     );
     assert!(resp.contains("\"status\":\"ok\""), "{resp}");
     assert!(http_get(addr, "/metrics").contains("kyso_http_requests_total"));
+
+    // The demo certificates point at the running service: their OCSP URL answers.
+    let serial = k
+        .json(&["cert", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["profile"] == "citizen")
+        .map(|c| c["serial"].as_str().unwrap().to_owned())
+        .unwrap();
+    let leaf = k.write(
+        "leaf.pem",
+        k.ok(&["cert", "show", &serial, "--pem"]).as_bytes(),
+    );
+    let export = k.export();
+    let uri = openssl(
+        k.dir.path(),
+        &["x509", "-noout", "-ocsp_uri", "-in", leaf.to_str().unwrap()],
+    );
+    assert_eq!(uri.trim(), format!("http://{addr}/ocsp"));
+    let out = std::process::Command::new("openssl")
+        .arg("ocsp")
+        .arg("-issuer")
+        .arg(export.join("chain.pem"))
+        .arg("-cert")
+        .arg(&leaf)
+        .arg("-url")
+        .arg(uri.trim())
+        .arg("-CAfile")
+        .arg(export.join("root.pem"))
+        .output()
+        .unwrap();
+    let out = format!("{}{}", common::text(&out.stdout), common::text(&out.stderr));
+    assert!(
+        out.contains("Response verify OK") && out.contains(": good"),
+        "{out}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 

@@ -11,21 +11,20 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result<ExitCode> {
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.listen));
+    // Bound first, so that a new deployment's certificates name the address actually
+    // served (`--listen 127.0.0.1:0` picks a free port).
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    let public_url = args.public_url.clone().unwrap_or_else(|| base.clone());
     let mut created = false;
     if demo && ctx.open_store().await?.authorities().await?.is_empty() {
         seed_demo(ctx, &public_url).await?;
         created = true;
     }
     let ca = Arc::new(ctx.load_ca().await?);
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    let base = format!("http://{addr}");
     println!("kyso {} is running", if demo { "demo" } else { "server" });
     println!("  home      {base}/");
     println!("  health    {base}/healthz");
