@@ -107,6 +107,30 @@ impl SignatureAlgorithm {
         Self::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
+    /// The hash the scheme signs with.
+    pub fn digest_algorithm(self) -> &'static aws_lc_rs::digest::Algorithm {
+        use aws_lc_rs::digest;
+        match self {
+            Self::RsaPkcs1Sha256 | Self::RsaPssSha256 | Self::EcdsaSha256 => &digest::SHA256,
+            Self::RsaPkcs1Sha384 | Self::RsaPssSha384 | Self::EcdsaSha384 => &digest::SHA384,
+            Self::RsaPkcs1Sha512 => &digest::SHA512,
+        }
+    }
+
+    /// A digest computed elsewhere (CSC `signHash`), checked to have this scheme's length.
+    pub fn import_digest(self, digest: &[u8]) -> Result<aws_lc_rs::digest::Digest, KeyError> {
+        let alg = self.digest_algorithm();
+        if digest.len() != alg.output_len() {
+            return Err(KeyError::DigestLength {
+                scheme: self.as_str(),
+                expected: alg.output_len(),
+                got: digest.len(),
+            });
+        }
+        aws_lc_rs::digest::Digest::import_less_safe(digest, alg)
+            .map_err(|_| KeyError::Crypto("digest import failed"))
+    }
+
     /// True for the RSA schemes.
     pub fn is_rsa(self) -> bool {
         !matches!(self, Self::EcdsaSha256 | Self::EcdsaSha384)

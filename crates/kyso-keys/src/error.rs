@@ -20,6 +20,16 @@ pub enum KeyError {
         /// This keystore.
         keystore: &'static str,
     },
+    /// A digest to sign does not have the length of the scheme's hash.
+    #[error("a {scheme} digest has {expected} octets, not {got}")]
+    DigestLength {
+        /// The scheme.
+        scheme: &'static str,
+        /// Its hash length.
+        expected: usize,
+        /// What was given.
+        got: usize,
+    },
     /// Unwrapping failed: wrong KEK, or the stored material was altered.
     #[error("key {0} could not be unwrapped: wrong key-encryption key or tampered key material")]
     Unwrap(String),

@@ -25,7 +25,7 @@ mod verify;
 
 pub use algorithm::{KeyAlgorithm, SignatureAlgorithm};
 pub use error::KeyError;
-pub use verify::verify_signature;
+pub use verify::{verify_digest_signature, verify_signature};
 
 /// Who holds a key, and so what [`KeyRecord::material`] means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,6 +125,16 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
         record: &KeyRecord,
         scheme: SignatureAlgorithm,
         message: &[u8],
+    ) -> Result<Vec<u8>, KeyError>;
+
+    /// Signs a digest computed elsewhere — the CSC `signHash` case, where the relying party
+    /// hashed the document — with the key of `record`. `digest` must have the length of
+    /// `scheme`'s hash ([`KeyError::DigestLength`] otherwise). Output as for [`Self::sign`].
+    fn sign_digest(
+        &self,
+        record: &KeyRecord,
+        scheme: SignatureAlgorithm,
+        digest: &[u8],
     ) -> Result<Vec<u8>, KeyError>;
 }
 

@@ -792,12 +792,40 @@ impl KeyStore for Pkcs11KeyStore {
         scheme: SignatureAlgorithm,
         message: &[u8],
     ) -> Result<Vec<u8>, KeyError> {
-        self.ensure_custody(record)?;
         let (mechanism, data) = mechanism_for(record.algorithm, scheme, message)?;
+        self.sign_checked(record, &mechanism, &data, |sig| {
+            crate::verify_signature(&record.public_key_der, scheme, message, sig)
+        })
+    }
+
+    fn sign_digest(
+        &self,
+        record: &KeyRecord,
+        scheme: SignatureAlgorithm,
+        digest: &[u8],
+    ) -> Result<Vec<u8>, KeyError> {
+        scheme.import_digest(digest)?;
+        let (mechanism, data) = mechanism_for_digest(record.algorithm, scheme, digest)?;
+        self.sign_checked(record, &mechanism, &data, |sig| {
+            crate::verify_digest_signature(&record.public_key_der, scheme, digest, sig)
+        })
+    }
+}
+
+impl Pkcs11KeyStore {
+    /// Signs `data` with `mechanism` and checks the result against the record's public key.
+    fn sign_checked(
+        &self,
+        record: &KeyRecord,
+        mechanism: &Mechanism<'_>,
+        data: &[u8],
+        verify: impl FnOnce(&[u8]) -> Result<(), KeyError>,
+    ) -> Result<Vec<u8>, KeyError> {
+        self.ensure_custody(record)?;
         let session = self.pool.get()?;
         let sig = match record.custody {
-            Custody::Pkcs11Token => self.sign_token(&session, record, &mechanism, &data)?,
-            _ => self.sign_wrapped(&session, record, &mechanism, &data)?,
+            Custody::Pkcs11Token => self.sign_token(&session, record, mechanism, data)?,
+            _ => self.sign_wrapped(&session, record, mechanism, data)?,
         };
         let sig = if record.algorithm.is_rsa() {
             sig
@@ -807,7 +835,7 @@ impl KeyStore for Pkcs11KeyStore {
         // The token signs with whatever object the record's material leads to; a blob or
         // CKA_ID swapped between records (someone with write access to the database) would
         // sign with another person's key. The record's public key is the truth: check it.
-        crate::verify_signature(&record.public_key_der, scheme, message, &sig).map_err(|_| {
+        verify(&sig).map_err(|_| {
             KeyError::Corrupt(format!(
                 "key {} signed with a key that is not the one its record names (swapped key material?)",
                 record.id
@@ -815,6 +843,57 @@ impl KeyStore for Pkcs11KeyStore {
         })?;
         Ok(sig)
     }
+}
+
+/// DigestInfo prefixes of RFC 8017 §9.2 (note 1): what CKM_RSA_PKCS signs, before the hash.
+const DIGEST_INFO_SHA256: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+const DIGEST_INFO_SHA384: [u8; 19] = [
+    0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05,
+    0x00, 0x04, 0x30,
+];
+const DIGEST_INFO_SHA512: [u8; 19] = [
+    0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05,
+    0x00, 0x04, 0x40,
+];
+
+/// The mechanism and data that sign a digest computed elsewhere: raw PKCS#1 v1.5 over the
+/// DigestInfo, PSS and ECDSA over the digest itself.
+fn mechanism_for_digest(
+    algorithm: KeyAlgorithm,
+    scheme: SignatureAlgorithm,
+    digest: &[u8],
+) -> Result<(Mechanism<'static>, Vec<u8>), KeyError> {
+    if !algorithm.supports(scheme) {
+        return Err(KeyError::SchemeMismatch {
+            scheme: scheme.as_str(),
+            key: algorithm.as_str(),
+        });
+    }
+    let pss = |hash_alg, mgf, salt: u8| PkcsPssParams {
+        hash_alg,
+        mgf,
+        s_len: Ulong::new(salt.into()),
+    };
+    let prefixed = |prefix: &[u8]| [prefix, digest].concat();
+    Ok(match scheme {
+        SignatureAlgorithm::RsaPkcs1Sha256 => (Mechanism::RsaPkcs, prefixed(&DIGEST_INFO_SHA256)),
+        SignatureAlgorithm::RsaPkcs1Sha384 => (Mechanism::RsaPkcs, prefixed(&DIGEST_INFO_SHA384)),
+        SignatureAlgorithm::RsaPkcs1Sha512 => (Mechanism::RsaPkcs, prefixed(&DIGEST_INFO_SHA512)),
+        SignatureAlgorithm::RsaPssSha256 => (
+            Mechanism::RsaPkcsPss(pss(MechanismType::SHA256, PkcsMgfType::MGF1_SHA256, 32)),
+            digest.to_vec(),
+        ),
+        SignatureAlgorithm::RsaPssSha384 => (
+            Mechanism::RsaPkcsPss(pss(MechanismType::SHA384, PkcsMgfType::MGF1_SHA384, 48)),
+            digest.to_vec(),
+        ),
+        SignatureAlgorithm::EcdsaSha256 | SignatureAlgorithm::EcdsaSha384 => {
+            (Mechanism::Ecdsa, digest.to_vec())
+        }
+    })
 }
 
 #[cfg(test)]

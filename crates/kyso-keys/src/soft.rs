@@ -159,14 +159,7 @@ impl KeyStore for SoftKeyStore {
         let key = self.parsed(record)?;
         match &*key {
             ParsedKey::Rsa(kp) => {
-                let padding: &'static dyn signature::RsaEncoding = match scheme {
-                    SignatureAlgorithm::RsaPkcs1Sha256 => &signature::RSA_PKCS1_SHA256,
-                    SignatureAlgorithm::RsaPkcs1Sha384 => &signature::RSA_PKCS1_SHA384,
-                    SignatureAlgorithm::RsaPkcs1Sha512 => &signature::RSA_PKCS1_SHA512,
-                    SignatureAlgorithm::RsaPssSha256 => &signature::RSA_PSS_SHA256,
-                    SignatureAlgorithm::RsaPssSha384 => &signature::RSA_PSS_SHA384,
-                    _ => unreachable!("checked by supports()"),
-                };
+                let padding = rsa_padding(scheme);
                 let mut sig = vec![0u8; kp.public_modulus_len()];
                 kp.sign(padding, &self.rng, message, &mut sig)
                     .map_err(|_| KeyError::Crypto("RSA signing failed"))?;
@@ -180,12 +173,83 @@ impl KeyStore for SoftKeyStore {
             }
         }
     }
+
+    fn sign_digest(
+        &self,
+        record: &KeyRecord,
+        scheme: SignatureAlgorithm,
+        digest: &[u8],
+    ) -> Result<Vec<u8>, KeyError> {
+        if !record.algorithm.supports(scheme) {
+            return Err(KeyError::SchemeMismatch {
+                scheme: scheme.as_str(),
+                key: record.algorithm.as_str(),
+            });
+        }
+        let digest = scheme.import_digest(digest)?;
+        let key = self.parsed(record)?;
+        match &*key {
+            ParsedKey::Rsa(kp) => {
+                let mut sig = vec![0u8; kp.public_modulus_len()];
+                kp.sign_digest(rsa_padding(scheme), &digest, &mut sig)
+                    .map_err(|_| KeyError::Crypto("RSA signing failed"))?;
+                Ok(sig)
+            }
+            ParsedKey::Ecdsa(kp) => Ok(kp
+                .sign_digest(&digest)
+                .map_err(|_| KeyError::Crypto("ECDSA signing failed"))?
+                .as_ref()
+                .to_vec()),
+        }
+    }
+}
+
+fn rsa_padding(scheme: SignatureAlgorithm) -> &'static dyn signature::RsaEncoding {
+    match scheme {
+        SignatureAlgorithm::RsaPkcs1Sha256 => &signature::RSA_PKCS1_SHA256,
+        SignatureAlgorithm::RsaPkcs1Sha384 => &signature::RSA_PKCS1_SHA384,
+        SignatureAlgorithm::RsaPkcs1Sha512 => &signature::RSA_PKCS1_SHA512,
+        SignatureAlgorithm::RsaPssSha256 => &signature::RSA_PSS_SHA256,
+        SignatureAlgorithm::RsaPssSha384 => &signature::RSA_PSS_SHA384,
+        _ => unreachable!("RSA keys support RSA schemes only (checked by supports())"),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::verify_signature;
+
+    #[test]
+    fn digests_computed_elsewhere_sign_like_their_messages() {
+        let ks = store();
+        for alg in [
+            KeyAlgorithm::P256,
+            KeyAlgorithm::P384,
+            KeyAlgorithm::Rsa2048,
+        ] {
+            let rec = ks.generate(alg, KeyRole::Subscriber).unwrap();
+            for scheme in SignatureAlgorithm::ALL
+                .into_iter()
+                .filter(|s| alg.supports(*s))
+            {
+                let msg = b"van ban can ky";
+                let digest = aws_lc_rs::digest::digest(scheme.digest_algorithm(), msg);
+                let sig = ks.sign_digest(&rec, scheme, digest.as_ref()).unwrap();
+                crate::verify_signature(&rec.public_key_der, scheme, msg, &sig)
+                    .unwrap_or_else(|e| panic!("{alg} {scheme}: {e}"));
+                crate::verify_digest_signature(&rec.public_key_der, scheme, digest.as_ref(), &sig)
+                    .unwrap();
+                assert!(
+                    crate::verify_signature(&rec.public_key_der, scheme, b"other", &sig).is_err()
+                );
+                assert!(matches!(
+                    ks.sign_digest(&rec, scheme, &[0u8; 20]),
+                    Err(KeyError::DigestLength { got: 20, .. })
+                ));
+            }
+        }
+    }
 
     fn store() -> SoftKeyStore {
         let mut k = [0u8; 32];

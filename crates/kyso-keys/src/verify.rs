@@ -9,6 +9,31 @@ pub fn verify_signature(
     message: &[u8],
     sig: &[u8],
 ) -> Result<(), KeyError> {
+    let key = subject_public_key_bytes(spki_der)?;
+    UnparsedPublicKey::new(verification_algorithm(spki_der, scheme), key)
+        .verify(message, sig)
+        .map_err(|_| KeyError::BadSignature)
+}
+
+/// Verifies `signature` over a digest computed elsewhere (what [`crate::KeyStore::sign_digest`]
+/// signed) with the key in a DER SubjectPublicKeyInfo.
+pub fn verify_digest_signature(
+    spki_der: &[u8],
+    scheme: SignatureAlgorithm,
+    digest: &[u8],
+    sig: &[u8],
+) -> Result<(), KeyError> {
+    let digest = scheme.import_digest(digest)?;
+    let key = subject_public_key_bytes(spki_der)?;
+    UnparsedPublicKey::new(verification_algorithm(spki_der, scheme), key)
+        .verify_digest(&digest, sig)
+        .map_err(|_| KeyError::BadSignature)
+}
+
+fn verification_algorithm(
+    spki_der: &[u8],
+    scheme: SignatureAlgorithm,
+) -> &'static dyn VerificationAlgorithm {
     let alg: &'static dyn VerificationAlgorithm = match scheme {
         SignatureAlgorithm::RsaPkcs1Sha256 => &signature::RSA_PKCS1_2048_8192_SHA256,
         SignatureAlgorithm::RsaPkcs1Sha384 => &signature::RSA_PKCS1_2048_8192_SHA384,
@@ -30,10 +55,7 @@ pub fn verify_signature(
             }
         }
     };
-    let key = subject_public_key_bytes(spki_der)?;
-    UnparsedPublicKey::new(alg, key)
-        .verify(message, sig)
-        .map_err(|_| KeyError::BadSignature)
+    alg
 }
 
 /// Whether the key is on P-384, read from the SPKI's curve OID alone. (Not `classify`,

@@ -177,6 +177,17 @@ fn schemes(alg: KeyAlgorithm) -> Vec<SignatureAlgorithm> {
 }
 
 fn sign_and_verify(ks: &dyn KeyStore, rec: &KeyRecord, scheme: SignatureAlgorithm, msg: &[u8]) {
+    // A digest computed outside (CSC signHash) gives a signature over the message.
+    let digest = aws_lc_rs::digest::digest(scheme.digest_algorithm(), msg);
+    let sig = ks
+        .sign_digest(rec, scheme, digest.as_ref())
+        .unwrap_or_else(|e| panic!("{} {scheme} sign_digest: {e}", rec.algorithm));
+    verify_signature(&rec.public_key_der, scheme, msg, &sig)
+        .unwrap_or_else(|e| panic!("{} {:?} {scheme} digest: {e}", rec.algorithm, rec.custody));
+    assert!(matches!(
+        ks.sign_digest(rec, scheme, &digest.as_ref()[1..]),
+        Err(kyso_keys::KeyError::DigestLength { .. })
+    ));
     let sig = ks
         .sign(rec, scheme, msg)
         .unwrap_or_else(|e| panic!("{} {scheme} sign: {e}", rec.algorithm));
