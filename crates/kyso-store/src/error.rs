@@ -42,3 +42,13 @@ impl From<sqlx::Error> for StoreError {
         StoreError::Database(e)
     }
 }
+
+impl StoreError {
+    /// An INSERT's error, with a unique violation named after what was inserted.
+    pub(crate) fn from_insert(e: sqlx::Error, what: String) -> Self {
+        match StoreError::from(e) {
+            StoreError::Duplicate(_) => StoreError::Duplicate(format!("{what} already exists")),
+            other => other,
+        }
+    }
+}

@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod backend;
+pub mod credentials;
 mod error;
 pub mod postgres;
 mod records;
@@ -33,7 +34,7 @@ use std::sync::Arc;
 
 /// The persistence interface every kyso component uses.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: credentials::CredentialStore + Send + Sync + std::fmt::Debug {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 

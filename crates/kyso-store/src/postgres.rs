@@ -2,6 +2,7 @@
 
 use crate::StoreError;
 use crate::backend::{HasDb, cert_columns, impl_store_common};
+use crate::credentials::impl_credential_store;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 /// A kyso store in a PostgreSQL database.
@@ -33,3 +34,4 @@ impl PostgresStore {
 }
 
 impl_store_common!(PostgresStore, "postgres", " FOR UPDATE");
+impl_credential_store!(PostgresStore);

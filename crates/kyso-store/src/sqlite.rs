@@ -6,6 +6,7 @@
 
 use crate::StoreError;
 use crate::backend::{HasDb, cert_columns, impl_store_common};
+use crate::credentials::impl_credential_store;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -55,3 +56,4 @@ impl SqliteStore {
 }
 
 impl_store_common!(SqliteStore, "sqlite", "");
+impl_credential_store!(SqliteStore);

@@ -109,6 +109,9 @@ conformance!(
     status_changes_are_listed_in_order,
     sequences_are_reserved_in_disjoint_increasing_blocks,
     revoked_entries_are_the_unvalid_certificates_of_a_shard_in_serial_order,
+    clients_and_credentials_round_trip,
+    pin_failures_and_totp_steps_move_only_from_what_was_read,
+    a_sad_is_spent_once_and_never_after_it_expires,
 );
 
 impl Db {
@@ -741,4 +744,156 @@ async fn revoked_entries_are_the_unvalid_certificates_of_a_shard_in_serial_order
     let all = s.revoked_entries("citizen-ca", None).await.unwrap();
     let serials: Vec<_> = all.iter().map(|e| e.serial.as_str()).collect();
     assert_eq!(serials, ["0b", "a1", "d3", "f0"]);
+}
+
+use kyso_store::credentials::{ClientRecord, CredentialRecord, SadRecord};
+
+fn client(id: &str) -> ClientRecord {
+    ClientRecord {
+        client_id: id.into(),
+        name: "Cổng dịch vụ công tỉnh".into(),
+        secret_hash: vec![9; 32],
+        callback_url: Some("https://dichvucong.example.vn/callback".into()),
+        created_at: T0,
+    }
+}
+
+/// A credential on key `n` with certificate `serial`, both stored.
+async fn credential(s: &dyn Store, n: u8, serial: &str) -> CredentialRecord {
+    let k = key(n);
+    s.insert_certificates(&[NewIssuance {
+        key: Some(k.clone()),
+        cert: cert(serial, Some(&k.id)),
+    }])
+    .await
+    .unwrap();
+    let c = CredentialRecord {
+        id: k.id.clone(),
+        serial: serial.into(),
+        subject_id: "CCCD:046190012345".into(),
+        pin_hash: vec![1; 48],
+        pin_failures: 0,
+        totp_secret: Some(vec![2; 48]),
+        totp_last_step: None,
+        created_at: T0.plus_seconds(i64::from(n)),
+    };
+    s.insert_credential(&c).await.unwrap();
+    c
+}
+
+async fn clients_and_credentials_round_trip(db: &Db) {
+    let s: &dyn Store = &**db;
+    s.insert_client(&client("portal")).await.unwrap();
+    assert_eq!(
+        s.get_client("portal").await.unwrap(),
+        Some(client("portal"))
+    );
+    assert!(s.get_client("other").await.unwrap().is_none());
+    assert!(matches!(
+        s.insert_client(&client("portal")).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    let a = credential(s, 1, "c1").await;
+    let b = credential(s, 2, "c2").await;
+    assert_eq!(s.get_credential(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        s.credentials_of("CCCD:046190012345").await.unwrap(),
+        vec![a.clone(), b]
+    );
+    assert!(
+        s.credentials_of("CCCD:001190000000")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        s.insert_credential(&a).await,
+        Err(StoreError::Duplicate(_))
+    ));
+}
+
+async fn pin_failures_and_totp_steps_move_only_from_what_was_read(db: &Db) {
+    let s: &dyn Store = &**db;
+    let c = credential(s, 3, "c3").await;
+    assert!(s.set_pin_failures(&c.id, 0, 1).await.unwrap());
+    // A second guess judged against the stale count 0 loses: it must re-read.
+    assert!(!s.set_pin_failures(&c.id, 0, 1).await.unwrap());
+    assert!(s.set_pin_failures(&c.id, 1, 2).await.unwrap());
+    assert_eq!(
+        s.get_credential(&c.id).await.unwrap().unwrap().pin_failures,
+        2
+    );
+    // Concurrent wrong guesses from the same count: exactly one is recorded.
+    let racing = join_all((0..6).map(|_| s.set_pin_failures(&c.id, 2, 3)).collect()).await;
+    assert_eq!(
+        racing.into_iter().filter(|r| *r.as_ref().unwrap()).count(),
+        1
+    );
+
+    assert!(s.set_totp_last_step(&c.id, None, 100).await.unwrap());
+    assert!(
+        !s.set_totp_last_step(&c.id, None, 100).await.unwrap(),
+        "replayed"
+    );
+    assert!(!s.set_totp_last_step(&c.id, Some(99), 101).await.unwrap());
+    assert!(s.set_totp_last_step(&c.id, Some(100), 101).await.unwrap());
+    assert_eq!(
+        s.get_credential(&c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .totp_last_step,
+        Some(101)
+    );
+}
+
+async fn a_sad_is_spent_once_and_never_after_it_expires(db: &Db) {
+    let s: &dyn Store = &**db;
+    s.insert_client(&client("portal")).await.unwrap();
+    let c = credential(s, 4, "c4").await;
+    let sad = |h: u8, expires: i64| SadRecord {
+        sad_hash: vec![h; 32],
+        credential_id: c.id.clone(),
+        client_id: "portal".into(),
+        hashes: vec!["AAAA".into(), "BBBB".into()],
+        num_signatures: 2,
+        expires_at: T0.plus_seconds(expires),
+        used_at: None,
+    };
+    s.insert_sad(&sad(1, 300)).await.unwrap();
+    s.insert_sad(&sad(2, 300)).await.unwrap();
+    s.insert_sad(&sad(3, 300)).await.unwrap();
+    let now = T0.plus_seconds(10);
+    let spent = s.consume_sad(&[1; 32], now).await.unwrap().unwrap();
+    assert_eq!(
+        spent,
+        SadRecord {
+            used_at: Some(now),
+            ..sad(1, 300)
+        }
+    );
+    assert!(
+        s.consume_sad(&[1; 32], now).await.unwrap().is_none(),
+        "replay"
+    );
+    assert!(
+        s.consume_sad(&[9; 32], now).await.unwrap().is_none(),
+        "unknown"
+    );
+    // Expired (the instant of expiry included): not spendable.
+    assert!(
+        s.consume_sad(&[2; 32], T0.plus_seconds(300))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Racing spends of one SAD: exactly one wins.
+    let racing = join_all((0..6).map(|_| s.consume_sad(&[3; 32], now)).collect()).await;
+    assert_eq!(
+        racing
+            .into_iter()
+            .filter(|r| r.as_ref().unwrap().is_some())
+            .count(),
+        1
+    );
 }

@@ -1,0 +1,347 @@
+//! Remote signing records: relying parties (clients), citizens' signing credentials and
+//! signature activation data (SAD).
+//!
+//! The rules that make sole control hold live in the atomic updates here, not in callers:
+//! a PIN failure count or a TOTP step only moves from the value the caller read
+//! (compare-and-set, so concurrent guesses cannot be lost), and a SAD is consumed by one
+//! `UPDATE … WHERE used_at IS NULL AND expires_at > now`, so it is spent at most once.
+
+use crate::StoreError;
+use async_trait::async_trait;
+use kyso_core::UnixTime;
+
+/// A relying party registered with `kyso client add`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    /// Public identifier.
+    pub client_id: String,
+    /// Display name, shown to citizens when it asks for a signature.
+    pub name: String,
+    /// Peppered HMAC of the secret; the secret itself is shown once and never stored.
+    pub secret_hash: Vec<u8>,
+    /// Where completed transactions are announced (NEAC-style webhook).
+    pub callback_url: Option<String>,
+    /// When registered.
+    pub created_at: UnixTime,
+}
+
+/// A citizen's signing credential: a key in custody, its certificate, activation factors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRecord {
+    /// The id of the key in custody (also the CSC `credentialID`).
+    pub id: String,
+    /// Serial of its certificate.
+    pub serial: String,
+    /// Owner, e.g. `CCCD:046190012345`.
+    pub subject_id: String,
+    /// Salt ‖ peppered HMAC of the PIN.
+    pub pin_hash: Vec<u8>,
+    /// Consecutive wrong PINs.
+    pub pin_failures: u32,
+    /// TOTP secret, wrapped (AES-256-GCM) — never in clear.
+    pub totp_secret: Option<Vec<u8>>,
+    /// Step of the last TOTP code accepted (codes are single-use).
+    pub totp_last_step: Option<i64>,
+    /// When created.
+    pub created_at: UnixTime,
+}
+
+/// Signature activation data: what one authorisation allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SadRecord {
+    /// SHA-256 of the SAD token (the token is only in the client's hands).
+    pub sad_hash: Vec<u8>,
+    /// The credential it unlocks.
+    pub credential_id: String,
+    /// The relying party it was issued to.
+    pub client_id: String,
+    /// The hashes it allows (base64), if bound to hashes.
+    pub hashes: Vec<String>,
+    /// How many signatures it allows.
+    pub num_signatures: u32,
+    /// End of validity.
+    pub expires_at: UnixTime,
+    /// When it was spent.
+    pub used_at: Option<UnixTime>,
+}
+
+/// Storage of the remote-signing records (part of [`crate::Store`]).
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// Registers a relying party. [`StoreError::Duplicate`] if the id exists.
+    async fn insert_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
+    /// A relying party by id.
+    async fn get_client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError>;
+
+    /// Records a credential (its key and certificate are already stored).
+    async fn insert_credential(&self, credential: &CredentialRecord) -> Result<(), StoreError>;
+    /// A credential by id.
+    async fn get_credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError>;
+    /// Every credential of an owner, oldest first.
+    async fn credentials_of(&self, subject_id: &str) -> Result<Vec<CredentialRecord>, StoreError>;
+    /// Sets the PIN failure count to `new` if it is still `expected`. False if it moved.
+    async fn set_pin_failures(&self, id: &str, expected: u32, new: u32)
+    -> Result<bool, StoreError>;
+    /// Records the step of an accepted TOTP code if the last one is still `expected`.
+    /// False if another code was accepted meanwhile (the caller refuses its own).
+    async fn set_totp_last_step(
+        &self,
+        id: &str,
+        expected: Option<i64>,
+        new: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores a new SAD.
+    async fn insert_sad(&self, sad: &SadRecord) -> Result<(), StoreError>;
+    /// Spends a SAD: returns it if it existed, was unspent and unexpired at `now`, and marks
+    /// it spent — atomically, so two requests with the same SAD cannot both get it.
+    async fn consume_sad(
+        &self,
+        sad_hash: &[u8],
+        now: UnixTime,
+    ) -> Result<Option<SadRecord>, StoreError>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClientRow {
+    client_id: String,
+    name: String,
+    secret_hash: Vec<u8>,
+    callback_url: Option<String>,
+    created_at: i64,
+}
+
+impl From<ClientRow> for ClientRecord {
+    fn from(r: ClientRow) -> Self {
+        ClientRecord {
+            client_id: r.client_id,
+            name: r.name,
+            secret_hash: r.secret_hash,
+            callback_url: r.callback_url,
+            created_at: UnixTime(r.created_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CredentialRow {
+    id: String,
+    serial: String,
+    subject_id: String,
+    pin_hash: Vec<u8>,
+    pin_failures: i64,
+    totp_secret: Option<Vec<u8>>,
+    totp_last_step: Option<i64>,
+    created_at: i64,
+}
+
+impl From<CredentialRow> for CredentialRecord {
+    fn from(r: CredentialRow) -> Self {
+        CredentialRecord {
+            id: r.id,
+            serial: r.serial,
+            subject_id: r.subject_id,
+            pin_hash: r.pin_hash,
+            pin_failures: r.pin_failures.clamp(0, i64::from(u32::MAX)) as u32,
+            totp_secret: r.totp_secret,
+            totp_last_step: r.totp_last_step,
+            created_at: UnixTime(r.created_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SadRow {
+    sad_hash: Vec<u8>,
+    credential_id: String,
+    client_id: String,
+    hashes: String,
+    num_signatures: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+impl From<SadRow> for SadRecord {
+    fn from(r: SadRow) -> Self {
+        SadRecord {
+            sad_hash: r.sad_hash,
+            credential_id: r.credential_id,
+            client_id: r.client_id,
+            hashes: r
+                .hashes
+                .split(',')
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            num_signatures: r.num_signatures.clamp(0, i64::from(u32::MAX)) as u32,
+            expires_at: UnixTime(r.expires_at),
+            used_at: r.used_at.map(UnixTime),
+        }
+    }
+}
+
+/// Implements [`CredentialStore`] with SQL both backends accept.
+macro_rules! impl_credential_store {
+    ($ty:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::credentials::CredentialStore for $ty {
+            async fn insert_client(
+                &self,
+                c: &$crate::credentials::ClientRecord,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO clients (client_id, name, secret_hash, callback_url, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&c.client_id)
+                .bind(&c.name)
+                .bind(&c.secret_hash)
+                .bind(&c.callback_url)
+                .bind(c.created_at.seconds())
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::StoreError::from_insert(e, format!("client {}", c.client_id)))?;
+                Ok(())
+            }
+
+            async fn get_client(
+                &self,
+                client_id: &str,
+            ) -> Result<Option<$crate::credentials::ClientRecord>, $crate::StoreError> {
+                let row: Option<$crate::credentials::ClientRow> =
+                    sqlx::query_as("SELECT client_id, name, secret_hash, callback_url, created_at FROM clients WHERE client_id = $1")
+                        .bind(client_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn insert_credential(
+                &self,
+                c: &$crate::credentials::CredentialRecord,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO credentials (id, serial, subject_id, pin_hash, pin_failures, totp_secret, totp_last_step, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&c.id)
+                .bind(&c.serial)
+                .bind(&c.subject_id)
+                .bind(&c.pin_hash)
+                .bind(i64::from(c.pin_failures))
+                .bind(&c.totp_secret)
+                .bind(c.totp_last_step)
+                .bind(c.created_at.seconds())
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::StoreError::from_insert(e, format!("credential {}", c.id)))?;
+                Ok(())
+            }
+
+            async fn get_credential(
+                &self,
+                id: &str,
+            ) -> Result<Option<$crate::credentials::CredentialRecord>, $crate::StoreError> {
+                let row: Option<$crate::credentials::CredentialRow> = sqlx::query_as(
+                    "SELECT id, serial, subject_id, pin_hash, pin_failures, totp_secret, totp_last_step, created_at \
+                     FROM credentials WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn credentials_of(
+                &self,
+                subject_id: &str,
+            ) -> Result<Vec<$crate::credentials::CredentialRecord>, $crate::StoreError> {
+                let rows: Vec<$crate::credentials::CredentialRow> = sqlx::query_as(
+                    "SELECT id, serial, subject_id, pin_hash, pin_failures, totp_secret, totp_last_step, created_at \
+                     FROM credentials WHERE subject_id = $1 ORDER BY created_at, id",
+                )
+                .bind(subject_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn set_pin_failures(
+                &self,
+                id: &str,
+                expected: u32,
+                new: u32,
+            ) -> Result<bool, $crate::StoreError> {
+                let n = sqlx::query("UPDATE credentials SET pin_failures = $1 WHERE id = $2 AND pin_failures = $3")
+                    .bind(i64::from(new))
+                    .bind(id)
+                    .bind(i64::from(expected))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn set_totp_last_step(
+                &self,
+                id: &str,
+                expected: Option<i64>,
+                new: i64,
+            ) -> Result<bool, $crate::StoreError> {
+                let n = match expected {
+                    Some(old) => sqlx::query("UPDATE credentials SET totp_last_step = $1 WHERE id = $2 AND totp_last_step = $3")
+                        .bind(new)
+                        .bind(id)
+                        .bind(old)
+                        .execute(&self.pool)
+                        .await?,
+                    None => sqlx::query("UPDATE credentials SET totp_last_step = $1 WHERE id = $2 AND totp_last_step IS NULL")
+                        .bind(new)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?,
+                }
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn insert_sad(
+                &self,
+                s: &$crate::credentials::SadRecord,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO sads (sad_hash, credential_id, client_id, hashes, num_signatures, expires_at, used_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&s.sad_hash)
+                .bind(&s.credential_id)
+                .bind(&s.client_id)
+                .bind(s.hashes.join(","))
+                .bind(i64::from(s.num_signatures))
+                .bind(s.expires_at.seconds())
+                .bind(s.used_at.map(|t| t.seconds()))
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::StoreError::from_insert(e, "signature activation data".into()))?;
+                Ok(())
+            }
+
+            async fn consume_sad(
+                &self,
+                sad_hash: &[u8],
+                now: kyso_core::UnixTime,
+            ) -> Result<Option<$crate::credentials::SadRecord>, $crate::StoreError> {
+                let row: Option<$crate::credentials::SadRow> = sqlx::query_as(
+                    "UPDATE sads SET used_at = $1 WHERE sad_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+                     RETURNING sad_hash, credential_id, client_id, hashes, num_signatures, expires_at, used_at",
+                )
+                .bind(now.seconds())
+                .bind(sad_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+        }
+    };
+}
+pub(crate) use impl_credential_store;
