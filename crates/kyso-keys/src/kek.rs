@@ -15,6 +15,8 @@ use zeroize::Zeroizing;
 /// A loaded key-encryption key.
 pub struct Kek {
     key: LessSafeKey,
+    /// The KEK as an HMAC key, for deriving purpose-bound secrets ([`Kek::derive`]).
+    derive: aws_lc_rs::hmac::Key,
 }
 
 impl std::fmt::Debug for Kek {
@@ -35,6 +37,7 @@ impl Kek {
         })?;
         Ok(Kek {
             key: LessSafeKey::new(unbound),
+            derive: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, bytes),
         })
     }
 
@@ -93,6 +96,21 @@ impl Kek {
                 .map_err(|e| err(format!("syncing its directory: {e}")))?;
         }
         Self::from_bytes(&bytes[..])
+    }
+
+    /// A 32-byte secret for one purpose (`label`), derived from the KEK (HKDF-Expand with
+    /// SHA-256; the KEK is uniformly random, so it serves as the pseudorandom key). The PIN
+    /// pepper and the access-token key come from here: whoever holds the database without
+    /// the KEK can neither search PINs nor forge tokens.
+    pub fn derive(&self, label: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
+        let mut ctx = aws_lc_rs::hmac::Context::with_key(&self.derive);
+        ctx.update(b"kyso-derive-v1:");
+        ctx.update(label);
+        ctx.update(&[1]);
+        let tag = ctx.sign();
+        let mut out = zeroize::Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(tag.as_ref());
+        out
     }
 
     /// Encrypts `plaintext`, binding it to `context` (authenticated, not encrypted).

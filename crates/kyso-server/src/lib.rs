@@ -5,6 +5,8 @@
 
 #![deny(missing_docs)]
 
+pub mod csc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -27,6 +29,8 @@ pub struct AppState {
     pub ocsp: Arc<OcspResponder>,
     /// The time-stamping authority.
     pub tsa: Arc<TimeStampAuthority>,
+    /// Remote signing (CSC API), when the server holds the signing secrets.
+    pub remote: Option<Arc<kyso_remote::RemoteSigning>>,
     options: Options,
     metrics: PrometheusHandle,
     crls: Arc<CrlCache>,
@@ -89,10 +93,17 @@ impl AppState {
             ca,
             ocsp,
             tsa,
+            remote: None,
             options,
             metrics,
             crls: Arc::default(),
         })
+    }
+
+    /// Serves remote signing (the CSC API) with `remote`.
+    pub fn with_remote(mut self, remote: kyso_remote::RemoteSigning) -> Self {
+        self.remote = Some(Arc::new(remote));
+        self
     }
 
     /// Starts the background tasks (OCSP cache maintenance); they stop when the returned
@@ -114,6 +125,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ocsp", post(ocsp_post))
         .route("/ocsp/{*request}", get(ocsp_get))
         .route("/tsa", post(tsa_post))
+        .nest("/csc/v1", csc::routes("v1"))
+        .nest("/csc/v2", csc::routes("v2"))
         .with_state(state)
 }
 

@@ -53,6 +53,60 @@ pub enum Command {
     /// Measure throughput.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Relying parties of remote signing (portals, school and health systems).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Citizens' remote-signing credentials (key in custody, certificate, PIN, TOTP).
+    #[command(subcommand)]
+    Credential(CredentialCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a relying party; prints its client_id and client_secret (shown once).
+    Add {
+        /// Name shown to citizens when it asks for a signature.
+        #[arg(long)]
+        name: String,
+        /// URL notified when a signing transaction completes.
+        #[arg(long)]
+        callback_url: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCommand {
+    /// Create a citizen's credential: a key generated in custody, its certificate, the PIN
+    /// read from a file, and (with --totp) a TOTP secret to enrol in an authenticator app.
+    Create {
+        /// Full name, family name first (e.g. "Nguyễn Thị Lan").
+        #[arg(long)]
+        name: String,
+        /// CCCD number (12 digits).
+        #[arg(long)]
+        cccd: String,
+        /// Province or centrally-run city.
+        #[arg(long)]
+        province: String,
+        /// Commune or ward.
+        #[arg(long)]
+        locality: Option<String>,
+        /// Key algorithm.
+        #[arg(long, default_value = "p256", value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
+        algorithm: String,
+        /// File holding the 6-digit PIN (read, never stored in clear).
+        #[arg(long)]
+        pin_file: PathBuf,
+        /// Also require a TOTP code (RFC 6238, SHA-1, 6 digits, 30 s) to authorise.
+        #[arg(long)]
+        totp: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -144,6 +144,31 @@ impl Context {
         }
     }
 
+    /// The key-encryption key the remote-signing secrets derive from (PIN pepper, token
+    /// key, TOTP wrapping). With the software keystore it is the keystore's KEK; with
+    /// PKCS#11 a KEK file of its own, created on first use.
+    pub async fn signing_kek(&self, store: &dyn Store) -> anyhow::Result<Kek> {
+        let path = self.kek_path();
+        match store.get_setting(settings::KEYSTORE_KIND).await?.as_deref() {
+            Some("pkcs11") => {
+                self.ensure_data_dir()?;
+                Ok(Kek::load_or_create(&path)?)
+            }
+            _ => Ok(Kek::load(&path)
+                .with_context(|| format!("loading the key-encryption key {}", path.display()))?),
+        }
+    }
+
+    /// The remote-signing service over `ca`.
+    pub async fn remote(&self, ca: Arc<Ca>) -> anyhow::Result<kyso_remote::RemoteSigning> {
+        let kek = self.signing_kek(ca.store().as_ref()).await?;
+        Ok(kyso_remote::RemoteSigning::new(
+            ca,
+            kyso_remote::Secrets::from_kek(kek),
+            Default::default(),
+        ))
+    }
+
     pub async fn load_ca(&self) -> anyhow::Result<Ca> {
         let store = self.open_store().await?;
         let keystore = self.keystore(store.as_ref()).await?;

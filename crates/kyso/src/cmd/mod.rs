@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod ca;
 mod cert;
+mod remote;
 mod serve;
 
 use crate::cli::{Cli, Command};
@@ -24,6 +25,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(b) => bench::run(&ctx, b).await,
+        Command::Client(c) => remote::client(&ctx, c).await,
+        Command::Credential(c) => remote::credential(&ctx, c).await,
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
     }

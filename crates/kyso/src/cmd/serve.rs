@@ -32,6 +32,7 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
     println!("  root CA   {base}/ca/root.cer");
     println!("  OCSP      {base}/ocsp");
     println!("  TSA       {base}/tsa");
+    println!("  CSC API   {base}/csc/v2/info (and /csc/v1)");
     println!("  CRLs      {base}/crl/root.crl, {base}/crl/citizen-ca/<shard>.crl");
     println!(
         "data: {} ({} database, {} keystore){}",
@@ -73,7 +74,10 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
         },
         ocsp_http_max_age: args.ocsp_max_age,
     };
-    let state = kyso_server::AppState::new(ca, options).await?;
+    let remote = ctx.remote(ca.clone()).await?;
+    let state = kyso_server::AppState::new(ca, options)
+        .await?
+        .with_remote(remote);
     let _maintenance = state.spawn_maintenance();
     kyso_server::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;

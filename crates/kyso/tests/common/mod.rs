@@ -237,10 +237,15 @@ pub struct Server {
 impl Kyso {
     /// Starts `kyso serve --listen 127.0.0.1:0` and waits until it prints its address.
     pub fn serve(&self, extra: &[&str]) -> Server {
+        self.serve_at("127.0.0.1:0", extra)
+    }
+
+    /// Starts `kyso serve --listen ADDR` and waits until it prints its address.
+    pub fn serve_at(&self, listen: &str, extra: &[&str]) -> Server {
         use std::io::BufRead;
         let mut child = self
             .command()
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(extra)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
@@ -289,4 +294,14 @@ pub fn http_post(url: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
     assert!(out.status.success(), "curl: {}", text(&out.stderr));
     let code = text(&out.stdout).trim().parse().unwrap();
     (code, std::fs::read(&output).unwrap_or_default())
+}
+
+/// A loopback port that was free a moment ago (for deployments whose certificates must
+/// name the server's address before it starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -1,0 +1,562 @@
+//! Remote signing under the citizen's sole control.
+//!
+//! A **credential** is a subscriber key in custody, its certificate, and activation
+//! factors (a PIN, optionally a TOTP secret). A relying party (a **client**, registered by
+//! the operator) obtains an access token, asks the citizen to **authorise** a given set of
+//! hashes (PIN and one-time password), and receives signature activation data (**SAD**):
+//! single-use, short-lived, bound to that client, that credential, those hashes and their
+//! number. `sign_hash` spends the SAD and signs only what it names. This crate holds the
+//! rules; the CSC API (`kyso-server`) and later the NEAC-style API only carry them.
+//!
+//! Before every authorisation and every signature the certificate is checked: valid (not
+//! suspended, not revoked) and within its validity period (Circular 15/2025).
+
+#![deny(missing_docs)]
+
+pub mod algorithms;
+mod error;
+pub mod token;
+
+pub use error::RemoteError;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+use kyso_auth::pin::{Attempt, Pepper, Pin};
+use kyso_auth::totp;
+use kyso_ca::{Ca, IssueRequest, KeySource};
+use kyso_core::{CertStatus, UnixTime};
+use kyso_keys::KeyAlgorithm;
+use kyso_keys::kek::Kek;
+use kyso_pki::{Profile, SubjectSpec};
+use kyso_store::CertificateRecord;
+use kyso_store::credentials::{ClientRecord, CredentialRecord, SadRecord};
+use std::sync::Arc;
+use token::TokenKey;
+
+/// Settings of the remote-signing service.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteConfig {
+    /// Lifetime of a SAD, seconds (VNPT's gateway uses 5 minutes).
+    pub sad_lifetime_seconds: i64,
+    /// Lifetime of an access token, seconds.
+    pub token_lifetime_seconds: i64,
+    /// Most hashes one authorisation may cover (CSC `multisign`).
+    pub max_hashes: u32,
+}
+
+impl Default for RemoteConfig {
+    fn default() -> Self {
+        RemoteConfig {
+            sad_lifetime_seconds: 300,
+            token_lifetime_seconds: 3600,
+            max_hashes: 100,
+        }
+    }
+}
+
+/// The secrets the service needs besides the keystore, all derived from one key-encryption
+/// key: the PIN pepper, the access-token key, and the wrapping of TOTP secrets.
+pub struct Secrets {
+    pepper: Pepper,
+    tokens: TokenKey,
+    kek: Kek,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(…)")
+    }
+}
+
+impl Secrets {
+    /// Derives every secret from `kek`.
+    pub fn from_kek(kek: Kek) -> Self {
+        Secrets {
+            pepper: Pepper::from_bytes(*kek.derive(b"pin pepper")),
+            tokens: TokenKey::new(&kek.derive(b"access tokens")),
+            kek,
+        }
+    }
+}
+
+/// A registered client's secret, shown once.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    /// The record stored.
+    pub record: ClientRecord,
+    /// The secret (never stored).
+    pub secret: String,
+}
+
+/// A new credential.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    /// The record stored.
+    pub record: CredentialRecord,
+    /// Its certificate.
+    pub certificate: CertificateRecord,
+    /// The TOTP secret (base32) to enrol in an authenticator app, if asked for.
+    pub totp_secret: Option<String>,
+}
+
+/// What `credentials/info` shows.
+#[derive(Debug, Clone)]
+pub struct CredentialInfo {
+    /// The credential.
+    pub record: CredentialRecord,
+    /// Its certificate.
+    pub certificate: CertificateRecord,
+    /// The chain, signer first (certificate, issuing CA; not the root).
+    pub chain_der: Vec<Vec<u8>>,
+    /// Key type.
+    pub algorithm: KeyAlgorithm,
+    /// Whether the key may sign now (certificate valid and in its validity period).
+    pub usable: Result<(), String>,
+}
+
+/// A granted authorisation.
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    /// The SAD to pass to `sign_hash`.
+    pub sad: String,
+    /// Seconds it stays valid.
+    pub expires_in: i64,
+}
+
+/// The remote-signing service.
+#[derive(Debug, Clone)]
+pub struct RemoteSigning {
+    ca: Arc<Ca>,
+    secrets: Arc<Secrets>,
+    config: RemoteConfig,
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut b).expect("system random generator failed");
+    B64URL.encode(b)
+}
+
+fn sha256(data: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data)
+        .as_ref()
+        .to_vec()
+}
+
+/// Decodes a base64 hash of a supported length (SHA-256/384/512), returned re-encoded in
+/// canonical form so that equal hashes compare equal.
+fn canonical_hash(b64: &str) -> Result<(Vec<u8>, String), RemoteError> {
+    let bytes = B64
+        .decode(b64.trim())
+        .or_else(|_| B64URL.decode(b64.trim().trim_end_matches('=')))
+        .map_err(|_| RemoteError::InvalidHash(format!("hash {b64:?} is not base64")))?;
+    if ![32, 48, 64].contains(&bytes.len()) {
+        return Err(RemoteError::InvalidHash(format!(
+            "a hash has {} octets; SHA-256, SHA-384 or SHA-512 hashes are signed",
+            bytes.len()
+        )));
+    }
+    let canonical = B64.encode(&bytes);
+    Ok((bytes, canonical))
+}
+
+impl RemoteSigning {
+    /// The service over a loaded CA.
+    pub fn new(ca: Arc<Ca>, secrets: Secrets, config: RemoteConfig) -> Self {
+        RemoteSigning {
+            ca,
+            secrets: Arc::new(secrets),
+            config,
+        }
+    }
+
+    /// Settings in force.
+    pub fn config(&self) -> RemoteConfig {
+        self.config
+    }
+
+    fn now(&self) -> UnixTime {
+        self.ca.clock().now()
+    }
+
+    fn client_secret_hash(&self, client_id: &str, secret: &str) -> Vec<u8> {
+        let key = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            &*self.secrets.kek.derive(b"client secrets"),
+        );
+        let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
+        ctx.update(&(client_id.len() as u32).to_be_bytes());
+        ctx.update(client_id.as_bytes());
+        ctx.update(secret.as_bytes());
+        ctx.sign().as_ref().to_vec()
+    }
+
+    /// Registers a relying party; its secret is returned once.
+    pub async fn add_client(
+        &self,
+        name: &str,
+        callback_url: Option<&str>,
+    ) -> Result<NewClient, RemoteError> {
+        let name = kyso_core::TextField::parse("name", name, 128)
+            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
+        if let Some(url) = callback_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(RemoteError::InvalidRequest(format!(
+                "callback URL {url:?} must be http(s)"
+            )));
+        }
+        let client_id = format!("c-{}", &random_token()[..16]);
+        let secret = random_token();
+        let record = ClientRecord {
+            secret_hash: self.client_secret_hash(&client_id, &secret),
+            client_id,
+            name: name.as_str().to_owned(),
+            callback_url: callback_url.map(str::to_owned),
+            created_at: self.now(),
+        };
+        self.ca.store().insert_client(&record).await?;
+        Ok(NewClient { record, secret })
+    }
+
+    /// OAuth2 client credentials grant: an access token for a registered client.
+    pub async fn token(&self, client_id: &str, secret: &str) -> Result<(String, i64), RemoteError> {
+        let client = self
+            .ca
+            .store()
+            .get_client(client_id)
+            .await?
+            .ok_or(RemoteError::InvalidClient)?;
+        let expected = self.client_secret_hash(client_id, secret);
+        aws_lc_rs::constant_time::verify_slices_are_equal(&expected, &client.secret_hash)
+            .map_err(|_| RemoteError::InvalidClient)?;
+        let lifetime = self.config.token_lifetime_seconds;
+        let token = self
+            .secrets
+            .tokens
+            .issue(client_id, self.now().plus_seconds(lifetime));
+        Ok((token, lifetime))
+    }
+
+    /// The client an access token belongs to.
+    pub fn client_of(&self, token: &str) -> Result<String, RemoteError> {
+        self.secrets.tokens.verify(token, self.now())
+    }
+
+    /// Creates a citizen's credential: a key generated in custody, its certificate, a PIN
+    /// (as a peppered hash) and, if asked, a TOTP secret (wrapped).
+    pub async fn create_credential(
+        &self,
+        subject: SubjectSpec,
+        algorithm: KeyAlgorithm,
+        pin: &str,
+        with_totp: bool,
+    ) -> Result<NewCredential, RemoteError> {
+        let subject_id = subject.identifier().map(|i| i.to_string()).ok_or_else(|| {
+            RemoteError::InvalidRequest("a credential needs an identifier".into())
+        })?;
+        let pin = Pin::choose(pin).map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
+        let issued = self
+            .ca
+            .issue(&IssueRequest {
+                profile: Profile::Citizen,
+                subject,
+                key: KeySource::Generate(algorithm),
+                validity_days: None,
+            })
+            .await?;
+        let key = issued
+            .key
+            .ok_or_else(|| RemoteError::InvalidRequest("no key was generated".into()))?;
+        let totp_secret = with_totp.then(totp::new_secret);
+        let record = CredentialRecord {
+            pin_hash: kyso_auth::pin::hash(&self.secrets.pepper, &key.id, &pin).to_vec(),
+            pin_failures: 0,
+            totp_secret: totp_secret
+                .map(|s| self.secrets.kek.wrap(totp_context(&key.id).as_bytes(), &s))
+                .transpose()?,
+            totp_last_step: None,
+            serial: issued.record.serial.clone(),
+            subject_id,
+            created_at: self.now(),
+            id: key.id,
+        };
+        self.ca.store().insert_credential(&record).await?;
+        Ok(NewCredential {
+            record,
+            certificate: issued.record,
+            totp_secret: totp_secret.map(|s| kyso_auth::base32::encode(&s)),
+        })
+    }
+
+    /// Credentials of a citizen (`userID`: `CCCD:…` or the bare 12-digit number).
+    pub async fn list(&self, user_id: &str) -> Result<Vec<CredentialRecord>, RemoteError> {
+        let user_id = user_id.trim();
+        let subject_id = if user_id.contains(':') {
+            user_id.to_owned()
+        } else {
+            format!("CCCD:{user_id}")
+        };
+        Ok(self.ca.store().credentials_of(&subject_id).await?)
+    }
+
+    async fn credential(
+        &self,
+        id: &str,
+    ) -> Result<(CredentialRecord, CertificateRecord), RemoteError> {
+        let unknown = || RemoteError::UnknownCredential(id.to_owned());
+        let record = self
+            .ca
+            .store()
+            .get_credential(id)
+            .await?
+            .ok_or_else(unknown)?;
+        let cert = self
+            .ca
+            .store()
+            .get_certificate(&record.serial)
+            .await?
+            .ok_or_else(unknown)?;
+        Ok((record, cert))
+    }
+
+    fn usable(&self, cert: &CertificateRecord) -> Result<(), String> {
+        let now = self.now();
+        match cert.status {
+            CertStatus::Suspended => Err("suspended".into()),
+            CertStatus::Revoked => Err("revoked".into()),
+            CertStatus::Valid if now < cert.not_before => Err("not yet valid".into()),
+            CertStatus::Valid if now >= cert.not_after => Err("expired".into()),
+            CertStatus::Valid => Ok(()),
+        }
+    }
+
+    /// `credentials/info`.
+    pub async fn info(&self, id: &str) -> Result<CredentialInfo, RemoteError> {
+        let (record, certificate) = self.credential(id).await?;
+        let key = self
+            .ca
+            .store()
+            .get_key(&record.id)
+            .await?
+            .ok_or_else(|| RemoteError::UnknownCredential(id.to_owned()))?;
+        let issuer = self
+            .ca
+            .issuer(&certificate.issuer)
+            .ok_or_else(|| RemoteError::UnknownCredential(id.to_owned()))?;
+        Ok(CredentialInfo {
+            chain_der: vec![certificate.der.clone(), issuer.cert_der.clone()],
+            algorithm: key.algorithm,
+            usable: self.usable(&certificate),
+            record,
+            certificate,
+        })
+    }
+
+    /// Checks the PIN under the lockout rule (compare-and-set on the failure count, so
+    /// concurrent guesses are all counted).
+    async fn check_pin(
+        &self,
+        record: &CredentialRecord,
+        pin: Option<&str>,
+    ) -> Result<(), RemoteError> {
+        let pin = pin.ok_or_else(|| RemoteError::InvalidRequest("PIN is required".into()))?;
+        let store = self.ca.store();
+        let mut failures = record.pin_failures;
+        loop {
+            if failures >= kyso_auth::pin::MAX_FAILURES {
+                return Err(RemoteError::PinLocked);
+            }
+            let correct = Pin::parse(pin).is_ok_and(|p| {
+                kyso_auth::pin::verify(&self.secrets.pepper, &record.id, &p, &record.pin_hash)
+            });
+            let (attempt, new) = Attempt::judge(failures, correct);
+            if new == failures || store.set_pin_failures(&record.id, failures, new).await? {
+                return match attempt {
+                    Attempt::Accepted => Ok(()),
+                    Attempt::Wrong { remaining } => Err(RemoteError::WrongPin { remaining }),
+                    Attempt::Locked => Err(RemoteError::PinLocked),
+                };
+            }
+            // Another attempt moved the count: judge again from the current one.
+            failures = store
+                .get_credential(&record.id)
+                .await?
+                .ok_or_else(|| RemoteError::UnknownCredential(record.id.clone()))?
+                .pin_failures;
+        }
+    }
+
+    async fn check_otp(
+        &self,
+        record: &CredentialRecord,
+        otp: Option<&str>,
+    ) -> Result<(), RemoteError> {
+        let Some(wrapped) = &record.totp_secret else {
+            return Ok(());
+        };
+        let otp = otp.ok_or_else(|| RemoteError::InvalidOtp("OTP is required".into()))?;
+        let secret = self
+            .secrets
+            .kek
+            .unwrap(totp_context(&record.id).as_bytes(), wrapped)
+            .map_err(|_| {
+                RemoteError::Key(kyso_keys::KeyError::Unwrap(format!(
+                    "TOTP secret of {}",
+                    record.id
+                )))
+            })?;
+        let step = totp::verify(&secret, otp, self.now(), record.totp_last_step)
+            .map_err(|e| RemoteError::InvalidOtp(e.to_string()))?;
+        // Single use across processes: the step only moves from what was read.
+        if !self
+            .ca
+            .store()
+            .set_totp_last_step(&record.id, record.totp_last_step, step)
+            .await?
+        {
+            return Err(RemoteError::InvalidOtp(
+                totp::TotpError::Replayed.to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `credentials/authorize` with PIN and OTP (SCAL2: the hashes are named).
+    pub async fn authorize(
+        &self,
+        client_id: &str,
+        credential_id: &str,
+        num_signatures: u32,
+        hashes: &[String],
+        pin: Option<&str>,
+        otp: Option<&str>,
+    ) -> Result<Authorization, RemoteError> {
+        if hashes.is_empty() {
+            return Err(RemoteError::InvalidRequest(
+                "the hashes to sign are required (SCAL 2)".into(),
+            ));
+        }
+        if num_signatures as usize != hashes.len() {
+            return Err(RemoteError::InvalidRequest(format!(
+                "numSignatures is {num_signatures} but {} hashes were given",
+                hashes.len()
+            )));
+        }
+        if num_signatures > self.config.max_hashes {
+            return Err(RemoteError::InvalidRequest(format!(
+                "at most {} signatures per authorisation",
+                self.config.max_hashes
+            )));
+        }
+        let canonical = hashes
+            .iter()
+            .map(|h| canonical_hash(h).map(|(_, c)| c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (record, cert) = self.credential(credential_id).await?;
+        self.usable(&cert)
+            .map_err(RemoteError::CertificateNotUsable)?;
+        self.check_pin(&record, pin).await?;
+        self.check_otp(&record, otp).await?;
+        let sad = random_token();
+        let lifetime = self.config.sad_lifetime_seconds;
+        self.ca
+            .store()
+            .insert_sad(&SadRecord {
+                sad_hash: sha256(sad.as_bytes()),
+                credential_id: record.id.clone(),
+                client_id: client_id.to_owned(),
+                hashes: canonical,
+                num_signatures,
+                expires_at: self.now().plus_seconds(lifetime),
+                used_at: None,
+            })
+            .await?;
+        tracing::info!(credential = %record.id, client = client_id, num_signatures, "signature authorised");
+        Ok(Authorization {
+            sad,
+            expires_in: lifetime,
+        })
+    }
+
+    /// `signatures/signHash`: spends the SAD, then signs the hashes it names. Returns the
+    /// signatures (base64) in request order.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sign_hash(
+        &self,
+        client_id: &str,
+        credential_id: &str,
+        sad: &str,
+        hashes: &[String],
+        sign_algo: &str,
+        hash_algo: Option<&str>,
+        sign_algo_params: Option<&str>,
+    ) -> Result<Vec<String>, RemoteError> {
+        if hashes.is_empty() {
+            return Err(RemoteError::InvalidRequest("no hash to sign".into()));
+        }
+        // Spent first, whatever follows: a SAD presented with the wrong credential, client
+        // or hashes is gone, not retried.
+        let spent = self
+            .ca
+            .store()
+            .consume_sad(&sha256(sad.as_bytes()), self.now())
+            .await?
+            .ok_or_else(|| RemoteError::InvalidSad("unknown, already used or expired".into()))?;
+        if spent.client_id != client_id {
+            return Err(RemoteError::InvalidSad("issued to another client".into()));
+        }
+        if spent.credential_id != credential_id {
+            return Err(RemoteError::InvalidSad(
+                "issued for another credential".into(),
+            ));
+        }
+        if hashes.len() > spent.num_signatures as usize {
+            return Err(RemoteError::InvalidHash(format!(
+                "{} hashes, but {} signatures were authorised",
+                hashes.len(),
+                spent.num_signatures
+            )));
+        }
+        let mut digests = Vec::with_capacity(hashes.len());
+        for h in hashes {
+            let (bytes, canonical) = canonical_hash(h)?;
+            if !spent.hashes.contains(&canonical) {
+                return Err(RemoteError::InvalidHash(format!(
+                    "hash {h} was not authorised"
+                )));
+            }
+            digests.push(bytes);
+        }
+        let (record, cert) = self.credential(credential_id).await?;
+        self.usable(&cert)
+            .map_err(RemoteError::CertificateNotUsable)?;
+        let key = self
+            .ca
+            .store()
+            .get_key(&record.id)
+            .await?
+            .ok_or_else(|| RemoteError::UnknownCredential(credential_id.to_owned()))?;
+        let scheme = algorithms::scheme_for(key.algorithm, sign_algo, hash_algo, sign_algo_params)?;
+        let mut signatures = Vec::with_capacity(digests.len());
+        for d in &digests {
+            let sig = self
+                .ca
+                .keystore()
+                .sign_digest(&key, scheme, d)
+                .map_err(|e| match e {
+                    kyso_keys::KeyError::DigestLength { .. } => {
+                        RemoteError::InvalidHash(e.to_string())
+                    }
+                    other => other.into(),
+                })?;
+            signatures.push(B64.encode(sig));
+        }
+        tracing::info!(credential = %record.id, client = client_id, n = signatures.len(), %scheme, "hashes signed");
+        Ok(signatures)
+    }
+}
+
+fn totp_context(credential_id: &str) -> String {
+    format!("kyso totp secret {credential_id}")
+}

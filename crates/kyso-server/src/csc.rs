@@ -1,0 +1,346 @@
+//! The Cloud Signature Consortium API (v1 at `/csc/v1/…`, v2 at `/csc/v2/…`).
+//!
+//! Both paths accept both generations' field names (`hash`/`hashes`, `hashAlgo`/
+//! `hashAlgorithmOID`): pyHanko's client sends v1 names whatever the path. Errors are the
+//! spec's `{"error", "error_description"}`. Handlers only translate: the rules are in
+//! `kyso_remote`.
+
+use crate::AppState;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use base64::Engine as _;
+use kyso_remote::{RemoteError, RemoteSigning};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// A CSC error response.
+#[derive(Debug)]
+pub struct CscError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl CscError {
+    fn invalid_request(description: impl Into<String>) -> Self {
+        CscError {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_request",
+            description: description.into(),
+        }
+    }
+}
+
+impl From<RemoteError> for CscError {
+    fn from(e: RemoteError) -> Self {
+        let status = match &e {
+            RemoteError::InvalidToken | RemoteError::ExpiredToken | RemoteError::InvalidClient => {
+                StatusCode::UNAUTHORIZED
+            }
+            e if e.is_server_error() => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        if e.is_server_error() {
+            tracing::error!(error = %e, "CSC request failed");
+        }
+        CscError {
+            status,
+            error: e.code(),
+            // Server faults are logged, not described to callers.
+            description: if e.is_server_error() {
+                "internal error".into()
+            } else {
+                e.to_string()
+            },
+        }
+    }
+}
+
+impl IntoResponse for CscError {
+    fn into_response(self) -> Response {
+        metrics::counter!("kyso_csc_errors_total", "error" => self.error).increment(1);
+        (
+            self.status,
+            axum::Json(json!({"error": self.error, "error_description": self.description})),
+        )
+            .into_response()
+    }
+}
+
+type CscResult = Result<axum::Json<Value>, CscError>;
+
+/// The CSC routes for one API version (`v1` or `v2`), mounted at `/csc/<version>`.
+pub fn routes(version: &'static str) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/info",
+            post(move |s: State<AppState>| async move { info(s, version) }),
+        )
+        .route("/oauth2/token", post(token))
+        .route("/credentials/list", post(list))
+        .route("/credentials/info", post(credential_info))
+        .route("/credentials/authorize", post(authorize))
+        .route("/signatures/signHash", post(sign_hash))
+}
+
+fn remote(s: &AppState) -> Result<&Arc<RemoteSigning>, CscError> {
+    s.remote.as_ref().ok_or_else(|| CscError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        error: "temporarily_unavailable",
+        description: "remote signing is not configured on this server".into(),
+    })
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, CscError> {
+    serde_json::from_slice(body)
+        .map_err(|e| CscError::invalid_request(format!("invalid JSON body: {e}")))
+}
+
+/// The client behind the request's bearer token.
+fn client(s: &AppState, headers: &HeaderMap) -> Result<String, CscError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or(CscError {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_token",
+            description: "an access token is required (Authorization: Bearer …)".into(),
+        })?;
+    Ok(remote(s)?.client_of(token.trim())?)
+}
+
+fn info(State(s): State<AppState>, version: &'static str) -> CscResult {
+    let base = s.ca.urls().base().to_owned();
+    Ok(axum::Json(json!({
+        "specs": if version == "v1" { "1.0.4.0" } else { "2.0.0.2" },
+        "name": "kyso",
+        "logo": format!("{base}/favicon.ico"),
+        "region": "VN",
+        "lang": "vi",
+        "description": "kyso — chữ ký số từ xa cho công dân",
+        "authType": ["oauth2client"],
+        "oauth2": base,
+        "methods": ["info", "oauth2/token", "credentials/list", "credentials/info",
+                    "credentials/authorize", "signatures/signHash"],
+    })))
+}
+
+#[derive(Deserialize)]
+struct TokenReq {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// `oauth2/token`: client credentials, as a form or JSON, credentials in the body or in
+/// HTTP Basic.
+async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let req: TokenReq = if json_body {
+        parse(&body)?
+    } else {
+        serde_urlencoded::from_bytes(&body)
+            .map_err(|e| CscError::invalid_request(format!("invalid form body: {e}")))?
+    };
+    if req.grant_type.as_deref() != Some("client_credentials") {
+        return Err(CscError {
+            status: StatusCode::BAD_REQUEST,
+            error: "unsupported_grant_type",
+            description: "grant_type must be client_credentials".into(),
+        });
+    }
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|b| b.split_once(':').map(|(i, s)| (i.to_owned(), s.to_owned())));
+    let (id, secret) = match (req.client_id, req.client_secret, basic) {
+        (Some(i), Some(s), _) => (i, s),
+        (_, _, Some(pair)) => pair,
+        _ => return Err(RemoteError::InvalidClient.into()),
+    };
+    let (access_token, expires_in) = remote(&s)?.token(&id, &secret).await?;
+    Ok(axum::Json(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+    })))
+}
+
+#[derive(Deserialize)]
+struct ListReq {
+    #[serde(rename = "userID")]
+    user_id: Option<String>,
+}
+
+async fn list(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
+    client(&s, &headers)?;
+    let req: ListReq = parse(&body)?;
+    let user = req
+        .user_id
+        .ok_or_else(|| CscError::invalid_request("Missing string parameter userID"))?;
+    let ids: Vec<String> = remote(&s)?
+        .list(&user)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    Ok(axum::Json(json!({ "credentialIDs": ids })))
+}
+
+#[derive(Deserialize)]
+struct InfoReq {
+    #[serde(rename = "credentialID")]
+    credential_id: Option<String>,
+    certificates: Option<String>,
+    #[serde(rename = "certInfo", default)]
+    cert_info: bool,
+}
+
+async fn credential_info(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
+    client(&s, &headers)?;
+    let req: InfoReq = parse(&body)?;
+    let id = req
+        .credential_id
+        .ok_or_else(|| CscError::invalid_request("Missing string parameter credentialID"))?;
+    let r = remote(&s)?;
+    let info = r.info(&id).await?;
+    let b64 = |d: &Vec<u8>| base64::engine::general_purpose::STANDARD.encode(d);
+    let certs: Vec<String> = match req.certificates.as_deref().unwrap_or("single") {
+        "none" => vec![],
+        "single" => vec![b64(&info.chain_der[0])],
+        "chain" => info.chain_der.iter().map(b64).collect(),
+        other => {
+            return Err(CscError::invalid_request(format!(
+                "Invalid parameter certificates: {other:?} (none, single or chain)"
+            )));
+        }
+    };
+    let cert_status = match info.certificate.status {
+        kyso_core::CertStatus::Valid if info.usable.is_err() => "expired",
+        kyso_core::CertStatus::Valid => "valid",
+        kyso_core::CertStatus::Suspended => "suspended",
+        kyso_core::CertStatus::Revoked => "revoked",
+    };
+    let mut cert = json!({ "status": cert_status, "certificates": certs });
+    if req.cert_info {
+        cert["serialNumber"] = json!(info.certificate.serial);
+        cert["subjectDN"] = json!(info.certificate.subject);
+        cert["validFrom"] = json!(info.certificate.not_before.to_rfc3339());
+        cert["validTo"] = json!(info.certificate.not_after.to_rfc3339());
+    }
+    let mut body = json!({
+        "key": {
+            "status": if info.record.pin_failures >= kyso_auth::pin::MAX_FAILURES { "disabled" } else { "enabled" },
+            "algo": kyso_remote::algorithms::key_algo_oids(info.algorithm),
+            "len": kyso_remote::algorithms::key_len(info.algorithm),
+        },
+        "cert": cert,
+        "authMode": "explicit",
+        "PIN": { "presence": "true", "format": "N", "label": "PIN", "description": "Mã PIN 6 chữ số" },
+        "SCAL": "2",
+        "multisign": r.config().max_hashes,
+        "lang": "vi",
+    });
+    if info.record.totp_secret.is_some() {
+        body["OTP"] = json!({ "presence": "true", "type": "offline", "ID": "totp", "format": "N",
+                              "label": "OTP", "description": "Mã OTP 6 chữ số từ ứng dụng xác thực" });
+    }
+    Ok(axum::Json(body))
+}
+
+#[derive(Deserialize)]
+struct AuthorizeReq {
+    #[serde(rename = "credentialID")]
+    credential_id: Option<String>,
+    #[serde(rename = "numSignatures")]
+    num_signatures: Option<u32>,
+    #[serde(default, alias = "hash")]
+    hashes: Vec<String>,
+    #[serde(rename = "PIN")]
+    pin: Option<String>,
+    #[serde(rename = "OTP")]
+    otp: Option<String>,
+}
+
+async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
+    let client = client(&s, &headers)?;
+    let req: AuthorizeReq = parse(&body)?;
+    let id = req
+        .credential_id
+        .ok_or_else(|| CscError::invalid_request("Missing string parameter credentialID"))?;
+    let n = req
+        .num_signatures
+        .ok_or_else(|| CscError::invalid_request("Missing integer parameter numSignatures"))?;
+    let a = remote(&s)?
+        .authorize(
+            &client,
+            &id,
+            n,
+            &req.hashes,
+            req.pin.as_deref(),
+            req.otp.as_deref(),
+        )
+        .await?;
+    metrics::counter!("kyso_csc_authorizations_total").increment(1);
+    Ok(axum::Json(
+        json!({ "SAD": a.sad, "expiresIn": a.expires_in }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct SignHashReq {
+    #[serde(rename = "credentialID")]
+    credential_id: Option<String>,
+    #[serde(rename = "SAD")]
+    sad: Option<String>,
+    #[serde(default, alias = "hash")]
+    hashes: Vec<String>,
+    #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo")]
+    hash_algo: Option<String>,
+    #[serde(rename = "signAlgo")]
+    sign_algo: Option<String>,
+    #[serde(rename = "signAlgoParams")]
+    sign_algo_params: Option<String>,
+}
+
+async fn sign_hash(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
+    let client = client(&s, &headers)?;
+    let req: SignHashReq = parse(&body)?;
+    let missing =
+        |what: &str| CscError::invalid_request(format!("Missing string parameter {what}"));
+    let id = req.credential_id.ok_or_else(|| missing("credentialID"))?;
+    let sad = req.sad.ok_or_else(|| missing("SAD"))?;
+    let sign_algo = req.sign_algo.ok_or_else(|| missing("signAlgo"))?;
+    let signatures = remote(&s)?
+        .sign_hash(
+            &client,
+            &id,
+            &sad,
+            &req.hashes,
+            &sign_algo,
+            req.hash_algo.as_deref(),
+            req.sign_algo_params.as_deref(),
+        )
+        .await?;
+    metrics::counter!("kyso_csc_signatures_total").increment(signatures.len() as u64);
+    Ok(axum::Json(json!({ "signatures": signatures })))
+}

@@ -1,0 +1,112 @@
+//! pyHanko's CSC client (a real relying party nobody here wrote) signs PDFs through
+//! `kyso serve` with remote credentials — PIN and TOTP on `credentials/authorize`, hashes
+//! on `signatures/signHash` — and `pyhanko sign validate` judges the result, fetching
+//! revocation information from the same server (OCSP for the signer, CRLs for the CA).
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Credential {
+    id: String,
+    totp: String,
+}
+
+fn client(k: &Kyso) -> (String, String) {
+    let v = k.json(&["client", "add", "--name", "Cổng dịch vụ công Huế"]);
+    (
+        v["client_id"].as_str().unwrap().to_owned(),
+        v["client_secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn credential(k: &Kyso, cccd: &str, algorithm: &str) -> Credential {
+    let pin = k.write("pin.txt", b"482913\n");
+    let v = k.json(&[
+        "credential",
+        "create",
+        "--name",
+        "Trần Thị Hoa",
+        "--cccd",
+        cccd,
+        "--province",
+        "Thành phố Huế",
+        "--algorithm",
+        algorithm,
+        "--pin-file",
+        pin.to_str().unwrap(),
+        "--totp",
+    ]);
+    Credential {
+        id: v["credential_id"].as_str().unwrap().to_owned(),
+        totp: v["totp_secret"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn pyhanko_sign(base: &str, ver: &str, client: &(String, String), c: &Credential, out: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/csc_pyhanko.py");
+    let pdf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/minimal.pdf");
+    let run = Command::new(peer_bin().join("python"))
+        .arg(script)
+        .args([base, ver, &client.0, &client.1, &c.id, "482913", &c.totp])
+        .arg(pdf)
+        .arg(out)
+        .output()
+        .expect("python in .venv (scripts/test installs pyHanko)");
+    assert!(
+        run.status.success(),
+        "pyHanko CSC signing failed ({ver}):\n{}{}",
+        text(&run.stdout),
+        text(&run.stderr)
+    );
+}
+
+fn pyhanko_validate(root: &Path, pdf: &Path) -> String {
+    let out = Command::new(peer_bin().join("pyhanko"))
+        .args(["sign", "validate", "--trust-replace", "--trust"])
+        .arg(root)
+        .arg(pdf)
+        .output()
+        .expect("pyhanko CLI in .venv");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "pyhanko sign validate failed:\n{all}");
+    all
+}
+
+#[test]
+fn pyhanko_signs_through_csc_v1_and_v2_with_p256_and_rsa2048_credentials() {
+    let k = Kyso::sqlite();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    k.ok(&["ca", "init", "--public-url", &base]);
+    let export = k.export();
+    let client = client(&k);
+    // One credential per run: a TOTP code is accepted once, and runs are seconds apart.
+    let mut runs: Vec<(&str, &str, Credential)> = Vec::new();
+    for (i, (algorithm, ver)) in [
+        ("p256", "v1"),
+        ("p256", "v2"),
+        ("rsa2048", "v1"),
+        ("rsa2048", "v2"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        runs.push((
+            algorithm,
+            ver,
+            credential(&k, &format!("04619000050{i}"), algorithm),
+        ));
+    }
+    let _server = k.serve_at(&format!("127.0.0.1:{port}"), &[]);
+    for (algorithm, ver, c) in &runs {
+        let out: PathBuf = k.path(&format!("signed-{algorithm}-{ver}.pdf"));
+        pyhanko_sign(&base, ver, &client, c, &out);
+        let verdict = pyhanko_validate(&export.join("root.pem"), &out);
+        assert!(
+            verdict.contains("INTACT:TRUSTED"),
+            "{algorithm} over /csc/{ver}: {verdict}"
+        );
+    }
+}
