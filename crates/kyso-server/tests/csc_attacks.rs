@@ -1,0 +1,465 @@
+//! Sole control under attack, through the CSC API (router, no port, fixed clock). Each test
+//! shows the attack refused with the spec's error and nothing signed; each fails if the
+//! protection it names is removed.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use http_body_util::BodyExt;
+use kyso_ca::{Ca, InitOptions};
+use kyso_core::{Cccd, Clock, FixedClock, PersonName, SubjectIdentifier, TextField, UnixTime};
+use kyso_keys::KeyAlgorithm;
+use kyso_keys::kek::Kek;
+use kyso_keys::soft::SoftKeyStore;
+use kyso_pki::SubjectSpec;
+use kyso_remote::{RemoteSigning, Secrets};
+use kyso_server::{AppState, router};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const T0: UnixTime = UnixTime(1_795_459_507);
+const PIN_A: &str = "482913";
+const PIN_B: &str = "135790";
+
+struct Env {
+    state: AppState,
+    clock: Arc<FixedClock>,
+    ca: Arc<Ca>,
+    /// (client_id, secret) of relying parties X and Y.
+    x: (String, String),
+    y: (String, String),
+    /// Credential A (PIN + TOTP) of citizen 1, B (PIN only) of citizen 2.
+    a: String,
+    a_totp: Vec<u8>,
+    a_serial: String,
+    b: String,
+    _dir: tempfile::TempDir,
+}
+
+fn person(name: &str, cccd: &str) -> SubjectSpec {
+    SubjectSpec::Person {
+        name: PersonName::parse(name).unwrap(),
+        id: SubjectIdentifier::Cccd(Cccd::parse(cccd).unwrap()),
+        province: TextField::parse("province", "Huế", 128).unwrap(),
+        locality: None,
+    }
+}
+
+async fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let store = kyso_store::open(&format!("sqlite:{}", dir.path().join("k.db").display()))
+        .await
+        .unwrap();
+    let keys = Arc::new(SoftKeyStore::new(Kek::from_bytes(&[3; 32]).unwrap()));
+    let clock = Arc::new(FixedClock::new(T0));
+    let opts = InitOptions {
+        algorithm: KeyAlgorithm::P256,
+        public_url: "http://ca.kyso.vn".into(),
+        organisation: "kyso test".into(),
+        operator_policy: None,
+        crl_shards: 2,
+    };
+    let ca = Arc::new(
+        Ca::init(store, keys, clock.clone(), &opts, vec![])
+            .await
+            .unwrap(),
+    );
+    let remote = RemoteSigning::new(
+        ca.clone(),
+        Secrets::from_kek(Kek::from_bytes(&[5; 32]).unwrap()),
+        Default::default(),
+    );
+    let x = remote.add_client("Cổng X", None).await.unwrap();
+    let y = remote.add_client("Cổng Y", None).await.unwrap();
+    let a = remote
+        .create_credential(
+            person("Lê Văn A", "046190000601"),
+            KeyAlgorithm::P256,
+            PIN_A,
+            true,
+        )
+        .await
+        .unwrap();
+    let b = remote
+        .create_credential(
+            person("Phan Thị B", "046190000602"),
+            KeyAlgorithm::P256,
+            PIN_B,
+            false,
+        )
+        .await
+        .unwrap();
+    let state = AppState::new(ca.clone(), Default::default())
+        .await
+        .unwrap()
+        .with_remote(remote);
+    Env {
+        state,
+        clock,
+        ca,
+        x: (x.record.client_id, x.secret),
+        y: (y.record.client_id, y.secret),
+        a_totp: kyso_auth::base32::decode(&a.totp_secret.unwrap()).unwrap(),
+        a_serial: a.certificate.serial,
+        a: a.record.id,
+        b: b.record.id,
+        _dir: dir,
+    }
+}
+
+async fn call(e: &Env, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+    let mut req =
+        Request::post(format!("/csc/v2/{path}")).header("content-type", "application/json");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = router(e.state.clone())
+        .oneshot(req.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn token(e: &Env, client: &(String, String)) -> String {
+    let (status, v) = call(
+        e,
+        "oauth2/token",
+        None,
+        json!({"grant_type": "client_credentials", "client_id": client.0, "client_secret": client.1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+fn hash(n: u8) -> String {
+    base64::engine::general_purpose::STANDARD.encode([n; 32])
+}
+
+fn otp(e: &Env) -> String {
+    kyso_auth::totp::code_at_step(&e.a_totp, kyso_auth::totp::step_of(e.clock.now()), 6)
+}
+
+async fn authorize(
+    e: &Env,
+    tok: &str,
+    cred: &str,
+    hashes: &[String],
+    pin: &str,
+    otp: Option<String>,
+) -> (StatusCode, Value) {
+    call(
+        e,
+        "credentials/authorize",
+        Some(tok),
+        json!({"credentialID": cred, "numSignatures": hashes.len(), "hashes": hashes, "PIN": pin, "OTP": otp}),
+    )
+    .await
+}
+
+async fn sad_for_b(e: &Env, tok: &str, hashes: &[String]) -> String {
+    let (status, v) = authorize(e, tok, &e.b, hashes, PIN_B, None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["SAD"].as_str().unwrap().to_owned()
+}
+
+async fn sign(e: &Env, tok: &str, cred: &str, sad: &str, hashes: &[String]) -> (StatusCode, Value) {
+    call(
+        e,
+        "signatures/signHash",
+        Some(tok),
+        json!({"credentialID": cred, "SAD": sad, "hashes": hashes,
+               "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1", "signAlgo": "1.2.840.10045.4.3.2"}),
+    )
+    .await
+}
+
+/// The refusal: the expected CSC error and no signature in the answer.
+fn refused(r: (StatusCode, Value), error: &str) {
+    assert_eq!(r.1["error"], error, "{:?}", r);
+    assert!(r.1.get("signatures").is_none(), "{:?}", r);
+    assert!(r.0.is_client_error(), "{:?}", r);
+}
+
+#[tokio::test]
+async fn a_good_flow_signs_exactly_the_authorised_hashes() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let hashes = vec![hash(1), hash(2)];
+    let sad = sad_for_b(&e, &tx, &hashes).await;
+    let (status, v) = sign(&e, &tx, &e.b, &sad, &hashes).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let sigs = v["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2);
+    // Each signature verifies over its hash with the credential's certificate key.
+    let key = e.ca.store().get_key(&e.b).await.unwrap().unwrap();
+    for (s, h) in sigs.iter().zip(&hashes) {
+        let sig = base64::engine::general_purpose::STANDARD
+            .decode(s.as_str().unwrap())
+            .unwrap();
+        let digest = base64::engine::general_purpose::STANDARD.decode(h).unwrap();
+        kyso_keys::verify_digest_signature(
+            &key.public_key_der,
+            kyso_keys::SignatureAlgorithm::EcdsaSha256,
+            &digest,
+            &sig,
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_sad_is_single_use() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let hashes = vec![hash(1)];
+    let sad = sad_for_b(&e, &tx, &hashes).await;
+    assert_eq!(sign(&e, &tx, &e.b, &sad, &hashes).await.0, StatusCode::OK);
+    refused(sign(&e, &tx, &e.b, &sad, &hashes).await, "invalid_request");
+}
+
+#[tokio::test]
+async fn a_sad_of_one_credential_does_not_unlock_another() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let hashes = vec![hash(1)];
+    let sad = sad_for_b(&e, &tx, &hashes).await;
+    let r = sign(&e, &tx, &e.a, &sad, &hashes).await;
+    assert!(
+        r.1["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("another credential")
+    );
+    refused(r, "invalid_request");
+    // And it was spent by the attempt: it cannot be used for B afterwards either.
+    refused(sign(&e, &tx, &e.b, &sad, &hashes).await, "invalid_request");
+}
+
+#[tokio::test]
+async fn hashes_outside_the_sad_are_refused() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let sad = sad_for_b(&e, &tx, &[hash(1)]).await;
+    refused(sign(&e, &tx, &e.b, &sad, &[hash(9)]).await, "invalid_hash");
+    let sad = sad_for_b(&e, &tx, &[hash(1)]).await;
+    refused(
+        sign(&e, &tx, &e.b, &sad, &[hash(1), hash(1)]).await,
+        "invalid_hash",
+    );
+}
+
+#[tokio::test]
+async fn an_expired_sad_is_refused() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let sad = sad_for_b(&e, &tx, &[hash(1)]).await;
+    e.clock.advance(300);
+    refused(
+        sign(&e, &tx, &e.b, &sad, &[hash(1)]).await,
+        "invalid_request",
+    );
+}
+
+#[tokio::test]
+async fn a_relying_party_cannot_use_a_sad_issued_to_another() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let ty = token(&e, &e.y).await;
+    let sad = sad_for_b(&e, &tx, &[hash(1)]).await;
+    let r = sign(&e, &ty, &e.b, &sad, &[hash(1)]).await;
+    assert!(
+        r.1["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("another client")
+    );
+    refused(r, "invalid_request");
+    // Tokens are bound too: a forged or altered token is not accepted.
+    let forged = format!("{}x", &tx[..tx.len() - 1]);
+    refused(
+        sign(&e, &forged, &e.b, &sad, &[hash(1)]).await,
+        "invalid_token",
+    );
+    e.clock.advance(3600);
+    refused(
+        authorize(&e, &tx, &e.b, &[hash(1)], PIN_B, None).await,
+        "expired_token",
+    );
+}
+
+#[tokio::test]
+async fn one_citizens_pin_does_not_authorise_anothers_credential() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    refused(
+        authorize(&e, &tx, &e.b, &[hash(1)], PIN_A, None).await,
+        "invalid_pin",
+    );
+    // Listing by citizen shows only that citizen's credentials.
+    let (_, v) = call(
+        &e,
+        "credentials/list",
+        Some(&tx),
+        json!({"userID": "046190000602"}),
+    )
+    .await;
+    assert_eq!(v["credentialIDs"], json!([e.b]));
+}
+
+#[tokio::test]
+async fn five_wrong_pins_lock_the_credential_even_against_the_right_one() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    for remaining in (0..5).rev() {
+        let r = authorize(&e, &tx, &e.b, &[hash(1)], "000001", None).await;
+        let d = r.1["error_description"].as_str().unwrap().to_owned();
+        refused(r, "invalid_pin");
+        if remaining > 0 {
+            assert!(d.contains(&format!("{remaining} attempts")), "{d}");
+        } else {
+            assert!(d.contains("locked"), "{d}");
+        }
+    }
+    // The 6th attempt, with the right PIN: still locked, no SAD.
+    let r = authorize(&e, &tx, &e.b, &[hash(1)], PIN_B, None).await;
+    assert!(
+        r.1["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("locked")
+    );
+    assert!(r.1.get("SAD").is_none());
+    refused(r, "invalid_pin");
+    let (_, info) = call(
+        &e,
+        "credentials/info",
+        Some(&tx),
+        json!({"credentialID": e.b}),
+    )
+    .await;
+    assert_eq!(info["key"]["status"], "disabled");
+}
+
+#[tokio::test]
+async fn one_time_passwords_are_required_and_single_use() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    refused(
+        authorize(&e, &tx, &e.a, &[hash(1)], PIN_A, None).await,
+        "invalid_otp",
+    );
+    refused(
+        authorize(&e, &tx, &e.a, &[hash(1)], PIN_A, Some("000000".into())).await,
+        "invalid_otp",
+    );
+    let code = otp(&e);
+    let (status, _) = authorize(&e, &tx, &e.a, &[hash(1)], PIN_A, Some(code.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    refused(
+        authorize(&e, &tx, &e.a, &[hash(1)], PIN_A, Some(code)).await,
+        "invalid_otp",
+    );
+}
+
+#[tokio::test]
+async fn suspended_or_revoked_certificates_sign_nothing() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    // A SAD obtained before the suspension is worthless after it.
+    let (status, v) = authorize(&e, &tx, &e.a, &[hash(1)], PIN_A, Some(otp(&e))).await;
+    assert_eq!(status, StatusCode::OK);
+    let sad = v["SAD"].as_str().unwrap().to_owned();
+    e.ca.suspend(&e.a_serial).await.unwrap();
+    let r = sign(&e, &tx, &e.a, &sad, &[hash(1)]).await;
+    assert!(
+        r.1["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("suspended")
+    );
+    refused(r, "invalid_request");
+    e.clock.advance(30);
+    let r = authorize(&e, &tx, &e.a, &[hash(1)], PIN_A, Some(otp(&e))).await;
+    assert!(
+        r.1["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("suspended")
+    );
+    refused(r, "invalid_request");
+    e.ca.resume(&e.a_serial).await.unwrap();
+    e.ca.revoke(&e.a_serial, kyso_core::RevocationReason::KeyCompromise)
+        .await
+        .unwrap();
+    e.clock.advance(30);
+    let r = authorize(&e, &tx, &e.a, &[hash(1)], PIN_A, Some(otp(&e))).await;
+    assert!(
+        r.1["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+    refused(r, "invalid_request");
+}
+
+#[tokio::test]
+async fn malformed_requests_get_csc_errors() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    refused(
+        call(
+            &e,
+            "credentials/authorize",
+            Some(&tx),
+            json!({"numSignatures": 1}),
+        )
+        .await,
+        "invalid_request",
+    );
+    refused(
+        authorize(&e, &tx, &e.b, &[], PIN_B, None).await,
+        "invalid_request",
+    );
+    refused(
+        authorize(&e, &tx, &e.b, &["not base64!".into()], PIN_B, None).await,
+        "invalid_hash",
+    );
+    refused(
+        call(
+            &e,
+            "credentials/info",
+            Some(&tx),
+            json!({"credentialID": "nope"}),
+        )
+        .await,
+        "invalid_request",
+    );
+    refused(
+        call(
+            &e,
+            "credentials/list",
+            None,
+            json!({"userID": "046190000602"}),
+        )
+        .await,
+        "invalid_token",
+    );
+    let (status, v) = call(
+        &e,
+        "oauth2/token",
+        None,
+        json!({"grant_type": "client_credentials", "client_id": e.x.0, "client_secret": e.y.1}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+}
