@@ -15,6 +15,7 @@
 
 pub mod algorithms;
 mod error;
+pub mod log;
 pub mod token;
 
 pub use error::RemoteError;
@@ -29,7 +30,8 @@ use kyso_keys::KeyAlgorithm;
 use kyso_keys::kek::Kek;
 use kyso_pki::{Profile, SubjectSpec};
 use kyso_store::CertificateRecord;
-use kyso_store::credentials::{ClientRecord, CredentialRecord, SadRecord};
+use kyso_store::credentials::{ClientRecord, CredentialRecord, NewLogEntry, SadRecord};
+use serde_json::json;
 use std::sync::Arc;
 use token::TokenKey;
 
@@ -460,17 +462,34 @@ impl RemoteSigning {
         self.check_otp(&record, otp).await?;
         let sad = random_token();
         let lifetime = self.config.sad_lifetime_seconds;
+        let now = self.now();
+        let leaf = log::leaf(&json!({
+            "kind": "authorize",
+            "credential": record.id,
+            "certificate": cert.serial,
+            "client": client_id,
+            "hashes": canonical,
+            "at": now.seconds(),
+        }));
         self.ca
             .store()
-            .insert_sad(&SadRecord {
-                sad_hash: sha256(sad.as_bytes()),
-                credential_id: record.id.clone(),
-                client_id: client_id.to_owned(),
-                hashes: canonical,
-                num_signatures,
-                expires_at: self.now().plus_seconds(lifetime),
-                used_at: None,
-            })
+            .insert_sad(
+                &SadRecord {
+                    sad_hash: sha256(sad.as_bytes()),
+                    credential_id: record.id.clone(),
+                    client_id: client_id.to_owned(),
+                    hashes: canonical,
+                    num_signatures,
+                    expires_at: now.plus_seconds(lifetime),
+                    used_at: None,
+                },
+                &NewLogEntry {
+                    credential_id: record.id.clone(),
+                    kind: "authorize".into(),
+                    at: now,
+                    leaf,
+                },
+            )
             .await?;
         tracing::info!(credential = %record.id, client = client_id, num_signatures, "signature authorised");
         Ok(Authorization {
@@ -552,8 +571,42 @@ impl RemoteSigning {
                 })?;
             signatures.push(B64.encode(sig));
         }
+        // Logged before it is released: no signature leaves kyso without a log entry.
+        let now = self.now();
+        let signed: Vec<String> = digests.iter().map(|d| B64.encode(d)).collect();
+        self.ca
+            .store()
+            .append_log(&[NewLogEntry {
+                credential_id: record.id.clone(),
+                kind: "sign".into(),
+                at: now,
+                leaf: log::leaf(&json!({
+                    "kind": "sign",
+                    "credential": record.id,
+                    "certificate": cert.serial,
+                    "client": client_id,
+                    "hashes": signed,
+                    "algorithm": scheme.as_str(),
+                    "at": now.seconds(),
+                })),
+            }])
+            .await?;
         tracing::info!(credential = %record.id, client = client_id, n = signatures.len(), %scheme, "hashes signed");
         Ok(signatures)
+    }
+}
+
+impl RemoteSigning {
+    /// Signs a tree head for the log's current size with the time-stamping authority's key
+    /// (unless one exists for that size) and returns it.
+    pub async fn sign_tree_head(&self) -> Result<kyso_store::credentials::LogHead, RemoteError> {
+        log::sign_tree_head(&self.ca).await
+    }
+
+    /// The log entries of a credential, each with its inclusion proof against the current
+    /// tree.
+    pub async fn log_of(&self, credential_id: &str) -> Result<Vec<log::ProvenEntry>, RemoteError> {
+        log::entries_with_proofs(self.ca.store().as_ref(), credential_id).await
     }
 }
 

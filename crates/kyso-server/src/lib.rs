@@ -109,6 +109,18 @@ impl AppState {
     /// Starts the background tasks (OCSP cache maintenance); they stop when the returned
     /// handle is aborted or the runtime shuts down.
     pub fn spawn_maintenance(&self) -> tokio::task::JoinHandle<()> {
+        if let Some(remote) = self.remote.clone() {
+            // A signed tree head every 10 s (when the log grew): the commitments
+            // `kyso audit verify` and citizens check the log against.
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                    if let Err(e) = remote.sign_tree_head().await {
+                        tracing::warn!(error = %e, "signing a transparency-log tree head failed");
+                    }
+                }
+            });
+        }
         self.ocsp.clone().spawn_maintenance()
     }
 }
@@ -125,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ocsp", post(ocsp_post))
         .route("/ocsp/{*request}", get(ocsp_get))
         .route("/tsa", post(tsa_post))
+        .route("/log/sth", get(log_head))
         .nest("/csc/v1", csc::routes("v1"))
         .nest("/csc/v2", csc::routes("v2"))
         .with_state(state)
@@ -272,6 +285,36 @@ async fn serve_crl(s: &AppState, slug: &str, shard: Option<u16>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// `GET /log/sth`: the latest signed tree head of the signature transparency log.
+async fn log_head(State(s): State<AppState>) -> Response {
+    match s.ca.store().log_heads().await {
+        Ok(heads) => match heads.last() {
+            Some(h) => axum::Json(serde_json::json!({
+                "tree_size": h.size,
+                "root_hash": base64_std(&h.root),
+                "timestamp": h.at.to_rfc3339(),
+                "signature": base64_std(&h.signature),
+                "signed_by": "tsa",
+            }))
+            .into_response(),
+            None => (StatusCode::NOT_FOUND, "no tree head signed yet").into_response(),
+        },
+        Err(e) => {
+            tracing::error!(error = %e, "reading tree heads failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "log temporarily unavailable",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn base64_std(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
 }
 
 /// Whether the request's Content-Type is `expected` (parameters and case ignored).

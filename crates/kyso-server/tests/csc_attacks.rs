@@ -34,6 +34,7 @@ struct Env {
     a_totp: Vec<u8>,
     a_serial: String,
     b: String,
+    db: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -104,6 +105,7 @@ async fn env() -> Env {
         a_serial: a.certificate.serial,
         a: a.record.id,
         b: b.record.id,
+        db: dir.path().join("k.db"),
         _dir: dir,
     }
 }
@@ -462,4 +464,65 @@ async fn malformed_requests_get_csc_errors() {
         (status, v["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("invalid_client"))
     );
+}
+
+#[tokio::test]
+async fn a_log_rewritten_with_a_consistent_tree_is_caught_by_the_signed_head() {
+    use sqlx::Connection;
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let hashes = vec![hash(1)];
+    let sad = sad_for_b(&e, &tx, &hashes).await;
+    assert_eq!(sign(&e, &tx, &e.b, &sad, &hashes).await.0, StatusCode::OK);
+    let store = e.ca.store().as_ref();
+    assert!(kyso_remote::log::verify(store).await.unwrap().is_ok());
+    e.state
+        .remote
+        .as_ref()
+        .unwrap()
+        .sign_tree_head()
+        .await
+        .unwrap();
+    // The signed head is served publicly.
+    let resp = router(e.state.clone())
+        .oneshot(Request::get("/log/sth").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let sth: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(sth["tree_size"], 2);
+
+    // An attacker with the database rewrites the signature entry to another client and
+    // recomputes the tree's frontier so that it matches: only the signed head disagrees.
+    let mut leaves: Vec<Vec<u8>> = store
+        .log_entries(0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entry.leaf)
+        .collect();
+    let forged = String::from_utf8(leaves[1].clone())
+        .unwrap()
+        .replace(&e.x.0, &e.y.0);
+    leaves[1] = forged.clone().into_bytes();
+    let mut frontier = kyso_log::Frontier::new();
+    for l in &leaves {
+        frontier.push(kyso_log::leaf_hash(l));
+    }
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", e.db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE log_entries SET leaf = ? WHERE idx = 1")
+        .bind(forged.into_bytes())
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE log_state SET frontier = ? WHERE id = 1")
+        .bind(frontier.to_bytes())
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let verdict = kyso_remote::log::verify(store).await.unwrap();
+    let why = verdict.unwrap_err();
+    assert!(why.contains("signed tree head at size 2"), "{why}");
 }

@@ -65,6 +65,63 @@ pub struct SadRecord {
     pub used_at: Option<UnixTime>,
 }
 
+/// A leaf to append to the signature transparency log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLogEntry {
+    /// The credential concerned (for a citizen's listing).
+    pub credential_id: String,
+    /// `authorize` or `sign`.
+    pub kind: String,
+    /// When.
+    pub at: UnixTime,
+    /// The leaf data (canonical JSON); its leaf hash is `SHA-256(0x00 ‖ leaf)`.
+    pub leaf: Vec<u8>,
+}
+
+/// A leaf of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntryRecord {
+    /// Position (0-based).
+    pub idx: u64,
+    /// The entry.
+    pub entry: NewLogEntry,
+}
+
+/// Where an append put its leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogAppend {
+    /// Index of the first leaf appended.
+    pub first: u64,
+    /// Tree size after the append.
+    pub size: u64,
+    /// Root after the append.
+    pub root: kyso_log::Hash,
+}
+
+/// A signed tree head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogHead {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash at that size.
+    pub root: Vec<u8>,
+    /// When signed.
+    pub at: UnixTime,
+    /// Signature by the log's key over [`LogHead::signed_bytes`].
+    pub signature: Vec<u8>,
+}
+
+impl LogHead {
+    /// What the signature covers: `"kyso-sth-v1" ‖ size ‖ at ‖ root` (big-endian u64s).
+    pub fn signed_bytes(size: u64, at: UnixTime, root: &[u8]) -> Vec<u8> {
+        let mut m = b"kyso-sth-v1".to_vec();
+        m.extend_from_slice(&size.to_be_bytes());
+        m.extend_from_slice(&at.seconds().to_be_bytes());
+        m.extend_from_slice(root);
+        m
+    }
+}
+
 /// Storage of the remote-signing records (part of [`crate::Store`]).
 #[async_trait]
 pub trait CredentialStore: Send + Sync {
@@ -91,8 +148,10 @@ pub trait CredentialStore: Send + Sync {
         new: i64,
     ) -> Result<bool, StoreError>;
 
-    /// Stores a new SAD.
-    async fn insert_sad(&self, sad: &SadRecord) -> Result<(), StoreError>;
+    /// Stores a new SAD and appends its authorisation to the transparency log, in one
+    /// transaction: no SAD exists that the log does not show.
+    async fn insert_sad(&self, sad: &SadRecord, log: &NewLogEntry)
+    -> Result<LogAppend, StoreError>;
     /// Spends a SAD: returns it if it existed, was unspent and unexpired at `now`, and marks
     /// it spent — atomically, so two requests with the same SAD cannot both get it.
     async fn consume_sad(
@@ -100,6 +159,62 @@ pub trait CredentialStore: Send + Sync {
         sad_hash: &[u8],
         now: UnixTime,
     ) -> Result<Option<SadRecord>, StoreError>;
+
+    /// Appends leaves to the transparency log (the tree's frontier is updated in the same
+    /// transaction, under the log's lock).
+    async fn append_log(&self, entries: &[NewLogEntry]) -> Result<LogAppend, StoreError>;
+    /// Leaves `from..to` in order.
+    async fn log_entries(&self, from: u64, to: u64) -> Result<Vec<LogEntryRecord>, StoreError>;
+    /// Every leaf of one credential, in order.
+    async fn log_entries_of(&self, credential_id: &str) -> Result<Vec<LogEntryRecord>, StoreError>;
+    /// The tree's size and frontier as recorded.
+    async fn log_state(&self) -> Result<kyso_log::Frontier, StoreError>;
+    /// Records a signed tree head (idempotent per size).
+    async fn put_log_head(&self, head: &LogHead) -> Result<(), StoreError>;
+    /// Every signed tree head, by size.
+    async fn log_heads(&self) -> Result<Vec<LogHead>, StoreError>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LogRow {
+    idx: i64,
+    credential_id: String,
+    kind: String,
+    at: i64,
+    leaf: Vec<u8>,
+}
+
+impl From<LogRow> for LogEntryRecord {
+    fn from(r: LogRow) -> Self {
+        LogEntryRecord {
+            idx: r.idx as u64,
+            entry: NewLogEntry {
+                credential_id: r.credential_id,
+                kind: r.kind,
+                at: UnixTime(r.at),
+                leaf: r.leaf,
+            },
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct HeadRow {
+    size: i64,
+    root: Vec<u8>,
+    at: i64,
+    signature: Vec<u8>,
+}
+
+impl From<HeadRow> for LogHead {
+    fn from(r: HeadRow) -> Self {
+        LogHead {
+            size: r.size as u64,
+            root: r.root,
+            at: UnixTime(r.at),
+            signature: r.signature,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -183,6 +298,45 @@ impl From<SadRow> for SadRecord {
 /// Implements [`CredentialStore`] with SQL both backends accept.
 macro_rules! impl_credential_store {
     ($ty:ty) => {
+        /// Appends `entries` to the log inside `tx`: takes the log's row lock first (an
+        /// UPDATE, which both engines serialise), then extends the frontier.
+        async fn append_log_in(
+            tx: &mut sqlx::Transaction<'static, <$ty as $crate::backend::HasDb>::Db>,
+            entries: &[$crate::credentials::NewLogEntry],
+        ) -> Result<$crate::credentials::LogAppend, $crate::StoreError> {
+            sqlx::query("UPDATE log_state SET size = size WHERE id = 1")
+                .execute(&mut **tx)
+                .await?;
+            let (size, frontier): (i64, Vec<u8>) =
+                sqlx::query_as("SELECT size, frontier FROM log_state WHERE id = 1")
+                    .fetch_one(&mut **tx)
+                    .await?;
+            let mut f = kyso_log::Frontier::from_bytes(size as u64, &frontier)
+                .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
+            let first = f.size();
+            for e in entries {
+                sqlx::query("INSERT INTO log_entries (idx, credential_id, kind, at, leaf) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(f.size() as i64)
+                    .bind(&e.credential_id)
+                    .bind(&e.kind)
+                    .bind(e.at.seconds())
+                    .bind(&e.leaf)
+                    .execute(&mut **tx)
+                    .await?;
+                f.push(kyso_log::leaf_hash(&e.leaf));
+            }
+            sqlx::query("UPDATE log_state SET size = $1, frontier = $2 WHERE id = 1")
+                .bind(f.size() as i64)
+                .bind(f.to_bytes())
+                .execute(&mut **tx)
+                .await?;
+            Ok($crate::credentials::LogAppend {
+                first,
+                size: f.size(),
+                root: f.root(),
+            })
+        }
+
         #[async_trait::async_trait]
         impl $crate::credentials::CredentialStore for $ty {
             async fn insert_client(
@@ -308,7 +462,9 @@ macro_rules! impl_credential_store {
             async fn insert_sad(
                 &self,
                 s: &$crate::credentials::SadRecord,
-            ) -> Result<(), $crate::StoreError> {
+                log: &$crate::credentials::NewLogEntry,
+            ) -> Result<$crate::credentials::LogAppend, $crate::StoreError> {
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO sads (sad_hash, credential_id, client_id, hashes, num_signatures, expires_at, used_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -320,10 +476,80 @@ macro_rules! impl_credential_store {
                 .bind(i64::from(s.num_signatures))
                 .bind(s.expires_at.seconds())
                 .bind(s.used_at.map(|t| t.seconds()))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(|e| $crate::StoreError::from_insert(e, "signature activation data".into()))?;
+                let appended = append_log_in(&mut tx, std::slice::from_ref(log)).await?;
+                tx.commit().await?;
+                Ok(appended)
+            }
+
+            async fn append_log(
+                &self,
+                entries: &[$crate::credentials::NewLogEntry],
+            ) -> Result<$crate::credentials::LogAppend, $crate::StoreError> {
+                let mut tx = self.begin_write().await?;
+                let appended = append_log_in(&mut tx, entries).await?;
+                tx.commit().await?;
+                Ok(appended)
+            }
+
+            async fn log_entries(
+                &self,
+                from: u64,
+                to: u64,
+            ) -> Result<Vec<$crate::credentials::LogEntryRecord>, $crate::StoreError> {
+                let rows: Vec<$crate::credentials::LogRow> = sqlx::query_as(
+                    "SELECT idx, credential_id, kind, at, leaf FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                )
+                .bind(from as i64)
+                .bind(to as i64)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn log_entries_of(
+                &self,
+                credential_id: &str,
+            ) -> Result<Vec<$crate::credentials::LogEntryRecord>, $crate::StoreError> {
+                let rows: Vec<$crate::credentials::LogRow> = sqlx::query_as(
+                    "SELECT idx, credential_id, kind, at, leaf FROM log_entries WHERE credential_id = $1 ORDER BY idx",
+                )
+                .bind(credential_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn log_state(&self) -> Result<kyso_log::Frontier, $crate::StoreError> {
+                let (size, frontier): (i64, Vec<u8>) =
+                    sqlx::query_as("SELECT size, frontier FROM log_state WHERE id = 1")
+                        .fetch_one(&self.pool)
+                        .await?;
+                kyso_log::Frontier::from_bytes(size as u64, &frontier)
+                    .map_err(|e| $crate::StoreError::Corrupt(e.to_string()))
+            }
+
+            async fn put_log_head(&self, h: &$crate::credentials::LogHead) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO log_heads (size, root, at, signature) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
+                )
+                .bind(h.size as i64)
+                .bind(&h.root)
+                .bind(h.at.seconds())
+                .bind(&h.signature)
+                .execute(&self.pool)
+                .await?;
                 Ok(())
+            }
+
+            async fn log_heads(&self) -> Result<Vec<$crate::credentials::LogHead>, $crate::StoreError> {
+                let rows: Vec<$crate::credentials::HeadRow> =
+                    sqlx::query_as("SELECT size, root, at, signature FROM log_heads ORDER BY size")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn consume_sad(

@@ -112,6 +112,7 @@ conformance!(
     clients_and_credentials_round_trip,
     pin_failures_and_totp_steps_move_only_from_what_was_read,
     a_sad_is_spent_once_and_never_after_it_expires,
+    the_transparency_log_appends_leaves_and_keeps_its_frontier,
 );
 
 impl Db {
@@ -746,7 +747,16 @@ async fn revoked_entries_are_the_unvalid_certificates_of_a_shard_in_serial_order
     assert_eq!(serials, ["0b", "a1", "d3", "f0"]);
 }
 
-use kyso_store::credentials::{ClientRecord, CredentialRecord, SadRecord};
+use kyso_store::credentials::{ClientRecord, CredentialRecord, LogHead, NewLogEntry, SadRecord};
+
+fn log_entry(credential: &str, n: u32) -> NewLogEntry {
+    NewLogEntry {
+        credential_id: credential.into(),
+        kind: "sign".into(),
+        at: T0.plus_seconds(i64::from(n)),
+        leaf: format!("{{\"n\":{n}}}").into_bytes(),
+    }
+}
 
 fn client(id: &str) -> ClientRecord {
     ClientRecord {
@@ -860,9 +870,18 @@ async fn a_sad_is_spent_once_and_never_after_it_expires(db: &Db) {
         expires_at: T0.plus_seconds(expires),
         used_at: None,
     };
-    s.insert_sad(&sad(1, 300)).await.unwrap();
-    s.insert_sad(&sad(2, 300)).await.unwrap();
-    s.insert_sad(&sad(3, 300)).await.unwrap();
+    for h in 1..=3 {
+        let appended = s
+            .insert_sad(&sad(h, 300), &log_entry(&c.id, h.into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            (appended.first, appended.size),
+            (u64::from(h) - 1, u64::from(h))
+        );
+    }
+    // Each SAD's authorisation is in the log.
+    assert_eq!(s.log_entries_of(&c.id).await.unwrap().len(), 3);
     let now = T0.plus_seconds(10);
     let spent = s.consume_sad(&[1; 32], now).await.unwrap().unwrap();
     assert_eq!(
@@ -896,4 +915,46 @@ async fn a_sad_is_spent_once_and_never_after_it_expires(db: &Db) {
             .count(),
         1
     );
+}
+
+async fn the_transparency_log_appends_leaves_and_keeps_its_frontier(db: &Db) {
+    let s: &dyn Store = &**db;
+    assert_eq!(s.log_state().await.unwrap().size(), 0);
+    let a = s
+        .append_log(&[log_entry("a", 0), log_entry("b", 1)])
+        .await
+        .unwrap();
+    assert_eq!((a.first, a.size), (0, 2));
+    // Concurrent appends are serialised: every index is used once, the tree holds them all.
+    let batches: Vec<[NewLogEntry; 1]> = (2..10).map(|n| [log_entry("a", n)]).collect();
+    let racing = join_all(batches.iter().map(|b| s.append_log(b)).collect()).await;
+    let mut firsts: Vec<u64> = racing.into_iter().map(|r| r.unwrap().first).collect();
+    firsts.sort();
+    assert_eq!(firsts, (2..10).collect::<Vec<u64>>());
+    let entries = s.log_entries(0, 100).await.unwrap();
+    assert_eq!(entries.len(), 10);
+    assert!(entries.iter().enumerate().all(|(i, e)| e.idx == i as u64));
+    let leaves: Vec<kyso_log::Hash> = entries
+        .iter()
+        .map(|e| kyso_log::leaf_hash(&e.entry.leaf))
+        .collect();
+    let state = s.log_state().await.unwrap();
+    assert_eq!(state.size(), 10);
+    assert_eq!(state.root(), kyso_log::root(&leaves));
+    assert_eq!(s.log_entries_of("b").await.unwrap().len(), 1);
+    assert_eq!(s.log_entries(3, 5).await.unwrap().len(), 2);
+    let head = LogHead {
+        size: 10,
+        root: state.root().to_vec(),
+        at: T0,
+        signature: vec![1, 2, 3],
+    };
+    s.put_log_head(&head).await.unwrap();
+    s.put_log_head(&LogHead {
+        signature: vec![9],
+        ..head.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.log_heads().await.unwrap(), vec![head]);
 }

@@ -59,6 +59,29 @@ pub enum Command {
     /// Citizens' remote-signing credentials (key in custody, certificate, PIN, TOTP).
     #[command(subcommand)]
     Credential(CredentialCommand),
+    /// The signature transparency log (every authorisation and signature, in a Merkle tree).
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Every authorisation and signature made with a credential, each with its inclusion
+    /// proof checked against the current tree.
+    Show {
+        /// Credential id.
+        #[arg(long)]
+        credential: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign a tree head for the log's current size (the server does this every 10 s).
+    Head {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,7 +145,8 @@ pub enum CrlCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Verify the hash chain from the first entry to the recorded head.
+    /// Verify the audit log's hash chain to its recorded head, and recompute the signature
+    /// transparency log (every leaf, the tree, every signed tree head).
     Verify(JsonFlag),
     /// Show audit entries in order.
     List {

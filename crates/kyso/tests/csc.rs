@@ -110,3 +110,56 @@ fn pyhanko_signs_through_csc_v1_and_v2_with_p256_and_rsa2048_credentials() {
         );
     }
 }
+
+#[test]
+fn every_authorisation_and_signature_is_in_the_transparency_log_and_audit_verify_catches_tampering()
+{
+    let k = Kyso::sqlite();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    k.ok(&["ca", "init", "--public-url", &base]);
+    let client = client(&k);
+    let c = credential(&k, "046190000701", "p256");
+    {
+        let _server = k.serve_at(&format!("127.0.0.1:{port}"), &[]);
+        pyhanko_sign(&base, "v2", &client, &c, &k.path("signed.pdf"));
+    }
+    // The citizen's view: one authorisation, one signature, each proven included.
+    let entries = k.json(&["log", "show", "--credential", &c.id]);
+    let entries = entries.as_array().unwrap();
+    let kinds: Vec<_> = entries
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["authorize", "sign"]);
+    assert!(entries.iter().all(|e| e["included"] == true), "{entries:?}");
+    assert!(entries[1]["leaf"].as_str().unwrap().contains(&client.0));
+    k.ok(&["log", "head"]);
+    let verdict = k.json(&["audit", "verify"]);
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    assert_eq!(verdict["transparency_log"]["entries"], 2);
+    assert_eq!(verdict["transparency_log"]["signed_heads"], 1);
+
+    // Someone with database access rewrites the signature entry's client.
+    let db = k.data_dir().join("kyso.db");
+    let tamper = Command::new(peer_bin().join("python"))
+        .arg("-c")
+        .arg(
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+             c.execute(\"UPDATE log_entries SET leaf = replace(leaf, 'c-', 'x-') WHERE idx = 1\"); c.commit()",
+        )
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(tamper.status.success(), "{}", text(&tamper.stderr));
+    let out = k.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("transparency log BROKEN"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The citizen's proofs no longer verify either.
+    let out = k.run(&["log", "show", "--credential", &c.id]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+}

@@ -1,6 +1,6 @@
 //! `kyso client` and `kyso credential`: the operator's side of remote signing.
 
-use crate::cli::{ClientCommand, CredentialCommand};
+use crate::cli::{ClientCommand, CredentialCommand, LogCommand};
 use crate::context::Context;
 use crate::output::print_json;
 use anyhow::Context as _;
@@ -82,4 +82,73 @@ pub async fn credential(ctx: &Context, cmd: CredentialCommand) -> anyhow::Result
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+pub async fn log(ctx: &Context, cmd: LogCommand) -> anyhow::Result<ExitCode> {
+    let ca = Arc::new(ctx.load_ca().await?);
+    let remote = ctx.remote(ca).await?;
+    match cmd {
+        LogCommand::Head { json } => {
+            let h = remote.sign_tree_head().await?;
+            if json {
+                print_json(&json!({
+                    "size": h.size, "root": hex::encode(&h.root), "at": h.at.to_rfc3339(),
+                    "signature": hex::encode(&h.signature),
+                }));
+            } else {
+                println!(
+                    "tree size {}  root {}  signed {}",
+                    h.size,
+                    hex::encode(&h.root),
+                    h.at
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LogCommand::Show { credential, json } => {
+            let entries = remote.log_of(&credential).await?;
+            let all_ok = entries.iter().all(|e| e.verified);
+            if json {
+                let items: Vec<_> = entries
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "index": e.record.idx,
+                            "kind": e.record.entry.kind,
+                            "at": e.record.entry.at.to_rfc3339(),
+                            "leaf": String::from_utf8_lossy(&e.record.entry.leaf),
+                            "tree_size": e.tree_size,
+                            "root": hex::encode(e.root),
+                            "proof": e.proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                            "included": e.verified,
+                        })
+                    })
+                    .collect();
+                print_json(&json!(items));
+            } else {
+                for e in &entries {
+                    println!(
+                        "{:>8}  {}  {:<9}  {}  {}",
+                        e.record.idx,
+                        e.record.entry.at,
+                        e.record.entry.kind,
+                        if e.verified {
+                            "included ✓"
+                        } else {
+                            "NOT PROVEN"
+                        },
+                        String::from_utf8_lossy(&e.record.entry.leaf)
+                    );
+                }
+                if let Some(e) = entries.first() {
+                    println!("tree size {}, root {}", e.tree_size, hex::encode(e.root));
+                }
+            }
+            Ok(if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+    }
 }
