@@ -136,6 +136,20 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
         scheme: SignatureAlgorithm,
         digest: &[u8],
     ) -> Result<Vec<u8>, KeyError>;
+
+    /// Signs several digests with one key (a CSC batch): custodians that unwrap or parse a
+    /// key per use do it once here.
+    fn sign_digests(
+        &self,
+        record: &KeyRecord,
+        scheme: SignatureAlgorithm,
+        digests: &[&[u8]],
+    ) -> Result<Vec<Vec<u8>>, KeyError> {
+        digests
+            .iter()
+            .map(|d| self.sign_digest(record, scheme, d))
+            .collect()
+    }
 }
 
 /// A fresh random identifier for a key: 16 bytes, hex.

@@ -180,27 +180,43 @@ impl KeyStore for SoftKeyStore {
         scheme: SignatureAlgorithm,
         digest: &[u8],
     ) -> Result<Vec<u8>, KeyError> {
+        Ok(self.sign_digests(record, scheme, &[digest])?.remove(0))
+    }
+
+    fn sign_digests(
+        &self,
+        record: &KeyRecord,
+        scheme: SignatureAlgorithm,
+        digests: &[&[u8]],
+    ) -> Result<Vec<Vec<u8>>, KeyError> {
         if !record.algorithm.supports(scheme) {
             return Err(KeyError::SchemeMismatch {
                 scheme: scheme.as_str(),
                 key: record.algorithm.as_str(),
             });
         }
-        let digest = scheme.import_digest(digest)?;
+        let digests = digests
+            .iter()
+            .map(|d| scheme.import_digest(d))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Unwrapped and parsed once for the whole batch.
         let key = self.parsed(record)?;
-        match &*key {
-            ParsedKey::Rsa(kp) => {
-                let mut sig = vec![0u8; kp.public_modulus_len()];
-                kp.sign_digest(rsa_padding(scheme), &digest, &mut sig)
-                    .map_err(|_| KeyError::Crypto("RSA signing failed"))?;
-                Ok(sig)
-            }
-            ParsedKey::Ecdsa(kp) => Ok(kp
-                .sign_digest(&digest)
-                .map_err(|_| KeyError::Crypto("ECDSA signing failed"))?
-                .as_ref()
-                .to_vec()),
-        }
+        digests
+            .iter()
+            .map(|digest| match &*key {
+                ParsedKey::Rsa(kp) => {
+                    let mut sig = vec![0u8; kp.public_modulus_len()];
+                    kp.sign_digest(rsa_padding(scheme), digest, &mut sig)
+                        .map_err(|_| KeyError::Crypto("RSA signing failed"))?;
+                    Ok(sig)
+                }
+                ParsedKey::Ecdsa(kp) => Ok(kp
+                    .sign_digest(digest)
+                    .map_err(|_| KeyError::Crypto("ECDSA signing failed"))?
+                    .as_ref()
+                    .to_vec()),
+            })
+            .collect()
     }
 }
 

@@ -47,6 +47,9 @@ pub enum RemoteError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] kyso_store::StoreError),
+    /// A grouped write failed (the store's error, as text: it is shared by the group).
+    #[error("storage failed: {0}")]
+    Storage(String),
     /// Key custody failed.
     #[error(transparent)]
     Key(#[from] kyso_keys::KeyError),
@@ -69,12 +72,15 @@ impl RemoteError {
             Self::WrongPin { .. } | Self::PinLocked => "invalid_pin",
             Self::InvalidOtp(_) => "invalid_otp",
             Self::InvalidHash(_) => "invalid_hash",
-            Self::Store(_) | Self::Key(_) | Self::Ca(_) => "server_error",
+            Self::Store(_) | Self::Storage(_) | Self::Key(_) | Self::Ca(_) => "server_error",
         }
     }
 
     /// Whether the fault is the server's (HTTP 5xx) rather than the caller's.
     pub fn is_server_error(&self) -> bool {
-        matches!(self, Self::Store(_) | Self::Key(_) | Self::Ca(_))
+        matches!(
+            self,
+            Self::Store(_) | Self::Storage(_) | Self::Key(_) | Self::Ca(_)
+        )
     }
 }

@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod algorithms;
+mod batch;
 mod error;
 pub mod log;
 pub mod token;
@@ -30,7 +31,9 @@ use kyso_keys::KeyAlgorithm;
 use kyso_keys::kek::Kek;
 use kyso_pki::{Profile, SubjectSpec};
 use kyso_store::CertificateRecord;
-use kyso_store::credentials::{ClientRecord, CredentialRecord, NewLogEntry, SadRecord};
+use kyso_store::credentials::{
+    ClientRecord, CredentialRecord, NewLogEntry, RemoteWrite, RemoteWriteOutcome, SadRecord,
+};
 use serde_json::json;
 use std::sync::Arc;
 use token::TokenKey;
@@ -131,7 +134,18 @@ pub struct RemoteSigning {
     ca: Arc<Ca>,
     secrets: Arc<Secrets>,
     config: RemoteConfig,
+    writes: batch::Batcher,
+    /// What never changes about a credential — its certificate's serial and its key record
+    /// — kept after the first read. (Its status, PIN failures and TOTP step are always read
+    /// fresh.)
+    fixed: Arc<std::sync::RwLock<std::collections::HashMap<String, FixedParts>>>,
 }
+
+/// A credential's certificate serial and key record.
+type FixedParts = Arc<(String, kyso_keys::KeyRecord)>;
+
+/// Most credentials whose fixed parts are kept in memory.
+const FIXED_CACHE: usize = 100_000;
 
 fn random_token() -> String {
     let mut b = [0u8; 32];
@@ -163,9 +177,12 @@ fn canonical_hash(b64: &str) -> Result<(Vec<u8>, String), RemoteError> {
 }
 
 impl RemoteSigning {
-    /// The service over a loaded CA.
+    /// The service over a loaded CA. Starts its group-commit task: call within a Tokio
+    /// runtime.
     pub fn new(ca: Arc<Ca>, secrets: Secrets, config: RemoteConfig) -> Self {
         RemoteSigning {
+            writes: batch::Batcher::start(ca.store().clone()),
+            fixed: Arc::default(),
             ca,
             secrets: Arc::new(secrets),
             config,
@@ -302,6 +319,33 @@ impl RemoteSigning {
         Ok(self.ca.store().credentials_of(&subject_id).await?)
     }
 
+    /// The credential's certificate serial and key record (immutable; cached).
+    async fn fixed_parts(&self, id: &str) -> Result<FixedParts, RemoteError> {
+        if let Some(f) = self.fixed.read().expect("cache lock").get(id) {
+            return Ok(f.clone());
+        }
+        let unknown = || RemoteError::UnknownCredential(id.to_owned());
+        let record = self
+            .ca
+            .store()
+            .get_credential(id)
+            .await?
+            .ok_or_else(unknown)?;
+        let key = self
+            .ca
+            .store()
+            .get_key(&record.id)
+            .await?
+            .ok_or_else(unknown)?;
+        let f = Arc::new((record.serial, key));
+        let mut cache = self.fixed.write().expect("cache lock");
+        if cache.len() >= FIXED_CACHE {
+            cache.clear();
+        }
+        cache.insert(id.to_owned(), f.clone());
+        Ok(f)
+    }
+
     async fn credential(
         &self,
         id: &str,
@@ -323,14 +367,37 @@ impl RemoteSigning {
     }
 
     fn usable(&self, cert: &CertificateRecord) -> Result<(), String> {
+        self.usable_now(cert.status, cert.not_before, cert.not_after)
+    }
+
+    /// Circular 15/2025: valid, not suspended, not revoked, within its validity period.
+    fn usable_now(
+        &self,
+        status: CertStatus,
+        not_before: UnixTime,
+        not_after: UnixTime,
+    ) -> Result<(), String> {
         let now = self.now();
-        match cert.status {
+        match status {
             CertStatus::Suspended => Err("suspended".into()),
             CertStatus::Revoked => Err("revoked".into()),
-            CertStatus::Valid if now < cert.not_before => Err("not yet valid".into()),
-            CertStatus::Valid if now >= cert.not_after => Err("expired".into()),
+            CertStatus::Valid if now < not_before => Err("not yet valid".into()),
+            CertStatus::Valid if now >= not_after => Err("expired".into()),
             CertStatus::Valid => Ok(()),
         }
+    }
+
+    /// The credential and whether it may sign now, read fresh in one query.
+    async fn state(&self, id: &str) -> Result<CredentialRecord, RemoteError> {
+        let state = self
+            .ca
+            .store()
+            .credential_state(id)
+            .await?
+            .ok_or_else(|| RemoteError::UnknownCredential(id.to_owned()))?;
+        self.usable_now(state.status, state.not_before, state.not_after)
+            .map_err(RemoteError::CertificateNotUsable)?;
+        Ok(state.record)
     }
 
     /// `credentials/info`.
@@ -455,9 +522,7 @@ impl RemoteSigning {
             .iter()
             .map(|h| canonical_hash(h).map(|(_, c)| c))
             .collect::<Result<Vec<_>, _>>()?;
-        let (record, cert) = self.credential(credential_id).await?;
-        self.usable(&cert)
-            .map_err(RemoteError::CertificateNotUsable)?;
+        let record = self.state(credential_id).await?;
         self.check_pin(&record, pin).await?;
         self.check_otp(&record, otp).await?;
         let sad = random_token();
@@ -466,15 +531,14 @@ impl RemoteSigning {
         let leaf = log::leaf(&json!({
             "kind": "authorize",
             "credential": record.id,
-            "certificate": cert.serial,
+            "certificate": record.serial,
             "client": client_id,
             "hashes": canonical,
             "at": now.seconds(),
         }));
-        self.ca
-            .store()
-            .insert_sad(
-                &SadRecord {
+        self.writes
+            .write(RemoteWrite::InsertSad(
+                SadRecord {
                     sad_hash: sha256(sad.as_bytes()),
                     credential_id: record.id.clone(),
                     client_id: client_id.to_owned(),
@@ -483,15 +547,15 @@ impl RemoteSigning {
                     expires_at: now.plus_seconds(lifetime),
                     used_at: None,
                 },
-                &NewLogEntry {
+                NewLogEntry {
                     credential_id: record.id.clone(),
                     kind: "authorize".into(),
                     at: now,
                     leaf,
                 },
-            )
+            ))
             .await?;
-        tracing::info!(credential = %record.id, client = client_id, num_signatures, "signature authorised");
+        tracing::debug!(credential = %record.id, client = client_id, num_signatures, "signature authorised");
         Ok(Authorization {
             sad,
             expires_in: lifetime,
@@ -516,12 +580,21 @@ impl RemoteSigning {
         }
         // Spent first, whatever follows: a SAD presented with the wrong credential, client
         // or hashes is gone, not retried.
-        let spent = self
-            .ca
-            .store()
-            .consume_sad(&sha256(sad.as_bytes()), self.now())
+        let spent = match self
+            .writes
+            .write(RemoteWrite::ConsumeSad {
+                sad_hash: sha256(sad.as_bytes()),
+                now: self.now(),
+            })
             .await?
-            .ok_or_else(|| RemoteError::InvalidSad("unknown, already used or expired".into()))?;
+        {
+            RemoteWriteOutcome::Consumed(Some(s)) => s,
+            _ => {
+                return Err(RemoteError::InvalidSad(
+                    "unknown, already used or expired".into(),
+                ));
+            }
+        };
         if spent.client_id != client_id {
             return Err(RemoteError::InvalidSad("issued to another client".into()));
         }
@@ -547,51 +620,43 @@ impl RemoteSigning {
             }
             digests.push(bytes);
         }
-        let (record, cert) = self.credential(credential_id).await?;
-        self.usable(&cert)
-            .map_err(RemoteError::CertificateNotUsable)?;
-        let key = self
-            .ca
-            .store()
-            .get_key(&record.id)
-            .await?
-            .ok_or_else(|| RemoteError::UnknownCredential(credential_id.to_owned()))?;
+        // The status is read now, whatever is cached: a suspension stops signing at once.
+        let record = self.state(credential_id).await?;
+        let fixed = self.fixed_parts(credential_id).await?;
+        let key = &fixed.1;
         let scheme = algorithms::scheme_for(key.algorithm, sign_algo, hash_algo, sign_algo_params)?;
-        let mut signatures = Vec::with_capacity(digests.len());
-        for d in &digests {
-            let sig = self
-                .ca
-                .keystore()
-                .sign_digest(&key, scheme, d)
-                .map_err(|e| match e {
-                    kyso_keys::KeyError::DigestLength { .. } => {
-                        RemoteError::InvalidHash(e.to_string())
-                    }
-                    other => other.into(),
-                })?;
-            signatures.push(B64.encode(sig));
-        }
+        let refs: Vec<&[u8]> = digests.iter().map(Vec::as_slice).collect();
+        let signatures: Vec<String> = self
+            .ca
+            .keystore()
+            .sign_digests(key, scheme, &refs)
+            .map_err(|e| match e {
+                kyso_keys::KeyError::DigestLength { .. } => RemoteError::InvalidHash(e.to_string()),
+                other => other.into(),
+            })?
+            .iter()
+            .map(|sig| B64.encode(sig))
+            .collect();
         // Logged before it is released: no signature leaves kyso without a log entry.
         let now = self.now();
         let signed: Vec<String> = digests.iter().map(|d| B64.encode(d)).collect();
-        self.ca
-            .store()
-            .append_log(&[NewLogEntry {
-                credential_id: record.id.clone(),
+        self.writes
+            .write(RemoteWrite::AppendLog(vec![NewLogEntry {
+                credential_id: credential_id.to_owned(),
                 kind: "sign".into(),
                 at: now,
                 leaf: log::leaf(&json!({
                     "kind": "sign",
-                    "credential": record.id,
-                    "certificate": cert.serial,
+                    "credential": credential_id,
+                    "certificate": record.serial,
                     "client": client_id,
                     "hashes": signed,
                     "algorithm": scheme.as_str(),
                     "at": now.seconds(),
                 })),
-            }])
+            }]))
             .await?;
-        tracing::info!(credential = %record.id, client = client_id, n = signatures.len(), %scheme, "hashes signed");
+        tracing::debug!(credential = %credential_id, client = client_id, n = signatures.len(), %scheme, "hashes signed");
         Ok(signatures)
     }
 }

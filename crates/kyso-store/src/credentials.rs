@@ -46,6 +46,20 @@ pub struct CredentialRecord {
     pub created_at: UnixTime,
 }
 
+/// A credential with what decides whether it may sign now: its certificate's status and
+/// validity (read together, in one query, before every authorisation and signature).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialState {
+    /// The credential.
+    pub record: CredentialRecord,
+    /// Its certificate's status.
+    pub status: kyso_core::CertStatus,
+    /// Start of the certificate's validity.
+    pub not_before: UnixTime,
+    /// End of the certificate's validity.
+    pub not_after: UnixTime,
+}
+
 /// Signature activation data: what one authorisation allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SadRecord {
@@ -122,6 +136,33 @@ impl LogHead {
     }
 }
 
+/// One write of remote signing, for group commit ([`CredentialStore::apply_remote_writes`]).
+#[derive(Debug, Clone)]
+pub enum RemoteWrite {
+    /// [`CredentialStore::insert_sad`].
+    InsertSad(SadRecord, NewLogEntry),
+    /// [`CredentialStore::consume_sad`].
+    ConsumeSad {
+        /// SHA-256 of the SAD.
+        sad_hash: Vec<u8>,
+        /// Now.
+        now: UnixTime,
+    },
+    /// [`CredentialStore::append_log`].
+    AppendLog(Vec<NewLogEntry>),
+}
+
+/// What a [`RemoteWrite`] did.
+#[derive(Debug, Clone)]
+pub enum RemoteWriteOutcome {
+    /// The SAD is stored; where its log entry went.
+    SadInserted(LogAppend),
+    /// The SAD spent, if it was spendable.
+    Consumed(Option<SadRecord>),
+    /// Where the entries went.
+    Appended(LogAppend),
+}
+
 /// Storage of the remote-signing records (part of [`crate::Store`]).
 #[async_trait]
 pub trait CredentialStore: Send + Sync {
@@ -134,6 +175,8 @@ pub trait CredentialStore: Send + Sync {
     async fn insert_credential(&self, credential: &CredentialRecord) -> Result<(), StoreError>;
     /// A credential by id.
     async fn get_credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError>;
+    /// A credential with its certificate's status and validity.
+    async fn credential_state(&self, id: &str) -> Result<Option<CredentialState>, StoreError>;
     /// Every credential of an owner, oldest first.
     async fn credentials_of(&self, subject_id: &str) -> Result<Vec<CredentialRecord>, StoreError>;
     /// Sets the PIN failure count to `new` if it is still `expected`. False if it moved.
@@ -159,6 +202,13 @@ pub trait CredentialStore: Send + Sync {
         sad_hash: &[u8],
         now: UnixTime,
     ) -> Result<Option<SadRecord>, StoreError>;
+
+    /// Applies several writes in one transaction, in order (group commit: one durable
+    /// commit for many concurrent requests). All or nothing.
+    async fn apply_remote_writes(
+        &self,
+        ops: &[RemoteWrite],
+    ) -> Result<Vec<RemoteWriteOutcome>, StoreError>;
 
     /// Appends leaves to the transparency log (the tree's frontier is updated in the same
     /// transaction, under the log's lock).
@@ -337,8 +387,73 @@ macro_rules! impl_credential_store {
             })
         }
 
+        async fn insert_sad_in(
+            tx: &mut sqlx::Transaction<'static, <$ty as $crate::backend::HasDb>::Db>,
+            s: &$crate::credentials::SadRecord,
+        ) -> Result<(), $crate::StoreError> {
+            sqlx::query(
+                "INSERT INTO sads (sad_hash, credential_id, client_id, hashes, num_signatures, expires_at, used_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&s.sad_hash)
+            .bind(&s.credential_id)
+            .bind(&s.client_id)
+            .bind(s.hashes.join(","))
+            .bind(i64::from(s.num_signatures))
+            .bind(s.expires_at.seconds())
+            .bind(s.used_at.map(|t| t.seconds()))
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| $crate::StoreError::from_insert(e, "signature activation data".into()))?;
+            Ok(())
+        }
+
+        async fn consume_sad_in<'c, E>(
+            executor: E,
+            sad_hash: &[u8],
+            now: kyso_core::UnixTime,
+        ) -> Result<Option<$crate::credentials::SadRecord>, $crate::StoreError>
+        where
+            E: sqlx::Executor<'c, Database = <$ty as $crate::backend::HasDb>::Db>,
+        {
+            let row: Option<$crate::credentials::SadRow> = sqlx::query_as(
+                "UPDATE sads SET used_at = $1 WHERE sad_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+                 RETURNING sad_hash, credential_id, client_id, hashes, num_signatures, expires_at, used_at",
+            )
+            .bind(now.seconds())
+            .bind(sad_hash)
+            .fetch_optional(executor)
+            .await?;
+            Ok(row.map(Into::into))
+        }
+
         #[async_trait::async_trait]
         impl $crate::credentials::CredentialStore for $ty {
+            async fn apply_remote_writes(
+                &self,
+                ops: &[$crate::credentials::RemoteWrite],
+            ) -> Result<Vec<$crate::credentials::RemoteWriteOutcome>, $crate::StoreError> {
+                use $crate::credentials::{RemoteWrite, RemoteWriteOutcome};
+                let mut tx = self.begin_write().await?;
+                let mut out = Vec::with_capacity(ops.len());
+                for op in ops {
+                    out.push(match op {
+                        RemoteWrite::InsertSad(sad, log) => {
+                            insert_sad_in(&mut tx, sad).await?;
+                            RemoteWriteOutcome::SadInserted(append_log_in(&mut tx, std::slice::from_ref(log)).await?)
+                        }
+                        RemoteWrite::ConsumeSad { sad_hash, now } => {
+                            RemoteWriteOutcome::Consumed(consume_sad_in(&mut *tx, sad_hash, *now).await?)
+                        }
+                        RemoteWrite::AppendLog(entries) => {
+                            RemoteWriteOutcome::Appended(append_log_in(&mut tx, entries).await?)
+                        }
+                    });
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
             async fn insert_client(
                 &self,
                 c: &$crate::credentials::ClientRecord,
@@ -406,6 +521,40 @@ macro_rules! impl_credential_store {
                 Ok(row.map(Into::into))
             }
 
+            async fn credential_state(
+                &self,
+                id: &str,
+            ) -> Result<Option<$crate::credentials::CredentialState>, $crate::StoreError> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    credential: $crate::credentials::CredentialRow,
+                    status: String,
+                    not_before: i64,
+                    not_after: i64,
+                }
+                let row: Option<Row> = sqlx::query_as(
+                    "SELECT c.id, c.serial, c.subject_id, c.pin_hash, c.pin_failures, c.totp_secret, c.totp_last_step, \
+                     c.created_at, t.status, t.not_before, t.not_after \
+                     FROM credentials c JOIN certificates t ON t.serial = c.serial WHERE c.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| {
+                    Ok($crate::credentials::CredentialState {
+                        record: r.credential.into(),
+                        status: r
+                            .status
+                            .parse()
+                            .map_err(|e: kyso_core::StatusError| $crate::StoreError::Corrupt(e.to_string()))?,
+                        not_before: kyso_core::UnixTime(r.not_before),
+                        not_after: kyso_core::UnixTime(r.not_after),
+                    })
+                })
+                .transpose()
+            }
+
             async fn credentials_of(
                 &self,
                 subject_id: &str,
@@ -465,20 +614,7 @@ macro_rules! impl_credential_store {
                 log: &$crate::credentials::NewLogEntry,
             ) -> Result<$crate::credentials::LogAppend, $crate::StoreError> {
                 let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO sads (sad_hash, credential_id, client_id, hashes, num_signatures, expires_at, used_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&s.sad_hash)
-                .bind(&s.credential_id)
-                .bind(&s.client_id)
-                .bind(s.hashes.join(","))
-                .bind(i64::from(s.num_signatures))
-                .bind(s.expires_at.seconds())
-                .bind(s.used_at.map(|t| t.seconds()))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| $crate::StoreError::from_insert(e, "signature activation data".into()))?;
+                insert_sad_in(&mut tx, s).await?;
                 let appended = append_log_in(&mut tx, std::slice::from_ref(log)).await?;
                 tx.commit().await?;
                 Ok(appended)
@@ -557,15 +693,7 @@ macro_rules! impl_credential_store {
                 sad_hash: &[u8],
                 now: kyso_core::UnixTime,
             ) -> Result<Option<$crate::credentials::SadRecord>, $crate::StoreError> {
-                let row: Option<$crate::credentials::SadRow> = sqlx::query_as(
-                    "UPDATE sads SET used_at = $1 WHERE sad_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-                     RETURNING sad_hash, credential_id, client_id, hashes, num_signatures, expires_at, used_at",
-                )
-                .bind(now.seconds())
-                .bind(sad_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(Into::into))
+                consume_sad_in(&self.pool, sad_hash, now).await
             }
         }
     };

@@ -113,6 +113,7 @@ conformance!(
     pin_failures_and_totp_steps_move_only_from_what_was_read,
     a_sad_is_spent_once_and_never_after_it_expires,
     the_transparency_log_appends_leaves_and_keeps_its_frontier,
+    grouped_remote_writes_apply_in_order_and_all_or_nothing,
 );
 
 impl Db {
@@ -957,4 +958,53 @@ async fn the_transparency_log_appends_leaves_and_keeps_its_frontier(db: &Db) {
     .await
     .unwrap();
     assert_eq!(s.log_heads().await.unwrap(), vec![head]);
+}
+
+async fn grouped_remote_writes_apply_in_order_and_all_or_nothing(db: &Db) {
+    use kyso_store::credentials::{RemoteWrite, RemoteWriteOutcome};
+    let s: &dyn Store = &**db;
+    s.insert_client(&client("portal")).await.unwrap();
+    let c = credential(s, 5, "c5").await;
+    let sad = |h: u8| SadRecord {
+        sad_hash: vec![h; 32],
+        credential_id: c.id.clone(),
+        client_id: "portal".into(),
+        hashes: vec!["AAAA".into()],
+        num_signatures: 1,
+        expires_at: T0.plus_seconds(300),
+        used_at: None,
+    };
+    let now = T0.plus_seconds(1);
+    let out = s
+        .apply_remote_writes(&[
+            RemoteWrite::InsertSad(sad(1), log_entry(&c.id, 0)),
+            RemoteWrite::ConsumeSad {
+                sad_hash: vec![1; 32],
+                now,
+            },
+            RemoteWrite::ConsumeSad {
+                sad_hash: vec![1; 32],
+                now,
+            },
+            RemoteWrite::AppendLog(vec![log_entry(&c.id, 1), log_entry(&c.id, 2)]),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(out[0], RemoteWriteOutcome::SadInserted(a) if a.first == 0));
+    assert!(matches!(&out[1], RemoteWriteOutcome::Consumed(Some(_))));
+    assert!(
+        matches!(&out[2], RemoteWriteOutcome::Consumed(None)),
+        "spent once, even in one batch"
+    );
+    assert!(matches!(out[3], RemoteWriteOutcome::Appended(a) if a.first == 1 && a.size == 3));
+    // A failing write (a duplicate SAD) undoes the whole group.
+    let err = s
+        .apply_remote_writes(&[
+            RemoteWrite::InsertSad(sad(2), log_entry(&c.id, 3)),
+            RemoteWrite::InsertSad(sad(1), log_entry(&c.id, 4)),
+        ])
+        .await;
+    assert!(matches!(err, Err(StoreError::Duplicate(_))), "{err:?}");
+    assert!(s.consume_sad(&[2; 32], now).await.unwrap().is_none());
+    assert_eq!(s.log_state().await.unwrap().size(), 3);
 }

@@ -364,6 +364,23 @@ pub struct IssueArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Remote signing over HTTP on loopback (a fresh temporary deployment, the CSC API
+    /// served in this process): batched signHash throughput beside `openssl speed`, then
+    /// authorize + signHash round trips with latency percentiles; prints the figures last.
+    Csc {
+        /// Credential key algorithm.
+        #[arg(long, default_value = "p256", value_parser = ["rsa2048", "p256"])]
+        algorithm: String,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients (each with its own connection and credential).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Hashes per signHash call in the batched measurement.
+        #[arg(long, default_value_t = 50)]
+        batch: usize,
+    },
     /// Fill a fresh temporary deployment with revoked certificates, then time publishing
     /// every CRL shard and one more revocation; prints the figures last.
     Crl {

@@ -16,6 +16,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    if let BenchCommand::Csc {
+        algorithm,
+        seconds,
+        concurrency,
+        batch,
+    } = cmd
+    {
+        return super::bench_csc::run(&algorithm, seconds, concurrency, batch).await;
+    }
     if let BenchCommand::Crl { revoked, shards } = cmd {
         return crl(revoked, shards).await;
     }
@@ -166,7 +175,7 @@ fn eprintln_sink(s: String) {
 }
 
 /// `openssl speed` signatures per second for the algorithm, on `threads` processes.
-fn openssl_speed(alg: KeyAlgorithm, threads: usize) -> Option<(&'static str, f64)> {
+pub(crate) fn openssl_speed(alg: KeyAlgorithm, threads: usize) -> Option<(&'static str, f64)> {
     let (name, needle) = match alg {
         KeyAlgorithm::P256 => ("ecdsap256", "nistp256"),
         KeyAlgorithm::P384 => ("ecdsap384", "nistp384"),

@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench;
+mod bench_csc;
 mod ca;
 mod cert;
 mod remote;
