@@ -42,6 +42,11 @@ pub enum ImprintHash {
 }
 
 impl ImprintHash {
+    /// The hash named by a dotted OID (SHA-256, SHA-384, SHA-512).
+    pub fn from_dotted(oid: &str) -> Option<Self> {
+        Oid::new(oid).ok().and_then(|o| Self::from_oid(&o))
+    }
+
     fn from_oid(oid: &Oid) -> Option<Self> {
         Some(match oid.to_string().as_str() {
             "2.16.840.1.101.3.4.2.1" => Self::Sha256,
@@ -425,10 +430,17 @@ pub fn build_request(
     nonce: Option<u64>,
     cert_req: bool,
 ) -> Result<Vec<u8>, PkiError> {
-    let imprint = seq(&[
-        &hash.algorithm_identifier()?,
-        &tlv(0x04, &[&hash.digest(data)]),
-    ]);
+    request_for_digest(hash, &hash.digest(data), nonce, cert_req)
+}
+
+/// Builds a DER TimeStampReq for a digest computed elsewhere (CSC `signatures/timestamp`).
+pub fn request_for_digest(
+    hash: ImprintHash,
+    digest: &[u8],
+    nonce: Option<u64>,
+    cert_req: bool,
+) -> Result<Vec<u8>, PkiError> {
+    let imprint = seq(&[&hash.algorithm_identifier()?, &tlv(0x04, &[digest])]);
     let mut nonce_der = Vec::new();
     if let Some(n) = nonce {
         push_unsigned(&mut nonce_der, &n.to_be_bytes());
@@ -440,6 +452,27 @@ pub fn build_request(
         &nonce_der,
         cert_req_der,
     ]))
+}
+
+/// The TimeStampToken of a granted TimeStampResp (DER), if it carries one.
+pub fn token_of(response: &[u8]) -> Option<Vec<u8>> {
+    #[derive(Sequence)]
+    struct RespIn<'a> {
+        status: AnyRef<'a>,
+        #[asn1(optional = "true")]
+        token: Option<AnyRef<'a>>,
+    }
+    let resp = RespIn::from_der(response).ok()?;
+    // PKIStatus granted (0) or grantedWithMods (1).
+    let granted = resp
+        .status
+        .value()
+        .get(..3)
+        .is_some_and(|s| s[0] == 0x02 && s[1] == 1 && s[2] <= 1);
+    if !granted {
+        return None;
+    }
+    resp.token.and_then(|t| t.to_der().ok())
 }
 
 #[cfg(test)]

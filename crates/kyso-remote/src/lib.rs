@@ -139,10 +139,27 @@ pub struct RemoteSigning {
     /// — kept after the first read. (Its status, PIN failures and TOTP step are always read
     /// fresh.)
     fixed: Arc<std::sync::RwLock<std::collections::HashMap<String, FixedParts>>>,
+    /// Clients' purposes (immutable).
+    purposes: Arc<std::sync::RwLock<std::collections::HashMap<String, String>>>,
 }
 
 /// A credential's certificate serial and key record.
 type FixedParts = Arc<(String, kyso_keys::KeyRecord)>;
+
+/// What a relying party's signatures are metered as: `public-service` (dossiers to the
+/// state; free in a citizen's first year) or `other`.
+pub const PURPOSES: [&str; 2] = ["public-service", "other"];
+
+/// Signatures of one credential in one month for one purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    /// `YYYY-MM` (UTC).
+    pub month: String,
+    /// `public-service` or `other`.
+    pub purpose: String,
+    /// Signatures made.
+    pub signatures: u64,
+}
 
 /// Most credentials whose fixed parts are kept in memory.
 const FIXED_CACHE: usize = 100_000;
@@ -183,6 +200,7 @@ impl RemoteSigning {
         RemoteSigning {
             writes: batch::Batcher::start(ca.store().clone()),
             fixed: Arc::default(),
+            purposes: Arc::default(),
             ca,
             secrets: Arc::new(secrets),
             config,
@@ -215,7 +233,14 @@ impl RemoteSigning {
         &self,
         name: &str,
         callback_url: Option<&str>,
+        purpose: &str,
     ) -> Result<NewClient, RemoteError> {
+        if !PURPOSES.contains(&purpose) {
+            return Err(RemoteError::InvalidRequest(format!(
+                "purpose {purpose:?} must be one of {}",
+                PURPOSES.join(", ")
+            )));
+        }
         let name = kyso_core::TextField::parse("name", name, 128)
             .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
         if let Some(url) = callback_url
@@ -232,6 +257,7 @@ impl RemoteSigning {
             client_id,
             name: name.as_str().to_owned(),
             callback_url: callback_url.map(str::to_owned),
+            purpose: purpose.to_owned(),
             created_at: self.now(),
         };
         self.ca.store().insert_client(&record).await?;
@@ -651,6 +677,7 @@ impl RemoteSigning {
                     "certificate": record.serial,
                     "client": client_id,
                     "hashes": signed,
+                    "purpose": self.purpose_of(client_id).await?,
                     "algorithm": scheme.as_str(),
                     "at": now.seconds(),
                 })),
@@ -662,6 +689,115 @@ impl RemoteSigning {
 }
 
 impl RemoteSigning {
+    /// A client's purpose (immutable; cached).
+    async fn purpose_of(&self, client_id: &str) -> Result<String, RemoteError> {
+        if let Some(p) = self.purposes.read().expect("cache lock").get(client_id) {
+            return Ok(p.clone());
+        }
+        let client = self
+            .ca
+            .store()
+            .get_client(client_id)
+            .await?
+            .ok_or(RemoteError::InvalidClient)?;
+        self.purposes
+            .write()
+            .expect("cache lock")
+            .insert(client_id.to_owned(), client.purpose.clone());
+        Ok(client.purpose)
+    }
+
+    /// Signatures made with a credential, by month and purpose, counted from the
+    /// transparency log (the metering cannot disagree with what the log shows).
+    pub async fn usage(&self, credential_id: &str) -> Result<Vec<Usage>, RemoteError> {
+        let mut counts: std::collections::BTreeMap<(String, String), u64> = Default::default();
+        for e in self.ca.store().log_entries_of(credential_id).await? {
+            if e.entry.kind != "sign" {
+                continue;
+            }
+            let leaf: serde_json::Value = serde_json::from_slice(&e.entry.leaf)
+                .map_err(|_| RemoteError::Storage(format!("log entry {} is not JSON", e.idx)))?;
+            let n = leaf["hashes"].as_array().map_or(0, Vec::len) as u64;
+            let purpose = leaf["purpose"].as_str().unwrap_or("other").to_owned();
+            let month = e.entry.at.to_rfc3339()[..7].to_owned();
+            *counts.entry((month, purpose)).or_default() += n;
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((month, purpose), signatures)| Usage {
+                month,
+                purpose,
+                signatures,
+            })
+            .collect())
+    }
+
+    /// `credentials/extendTransaction`: trades an unspent SAD for a fresh one with the same
+    /// binding (client, credential, hashes, count) and a new lifetime. Nothing more can be
+    /// signed with the new SAD than with the old, which is spent.
+    pub async fn extend(
+        &self,
+        client_id: &str,
+        credential_id: &str,
+        sad: &str,
+    ) -> Result<Authorization, RemoteError> {
+        let old = match self
+            .writes
+            .write(RemoteWrite::ConsumeSad {
+                sad_hash: sha256(sad.as_bytes()),
+                now: self.now(),
+            })
+            .await?
+        {
+            RemoteWriteOutcome::Consumed(Some(s)) => s,
+            _ => {
+                return Err(RemoteError::InvalidSad(
+                    "unknown, already used or expired".into(),
+                ));
+            }
+        };
+        if old.client_id != client_id {
+            return Err(RemoteError::InvalidSad("issued to another client".into()));
+        }
+        if old.credential_id != credential_id {
+            return Err(RemoteError::InvalidSad(
+                "issued for another credential".into(),
+            ));
+        }
+        let record = self.state(credential_id).await?;
+        let fresh = random_token();
+        let lifetime = self.config.sad_lifetime_seconds;
+        let now = self.now();
+        let leaf = log::leaf(&json!({
+            "kind": "extend",
+            "credential": record.id,
+            "certificate": record.serial,
+            "client": client_id,
+            "hashes": old.hashes,
+            "at": now.seconds(),
+        }));
+        self.writes
+            .write(RemoteWrite::InsertSad(
+                SadRecord {
+                    sad_hash: sha256(fresh.as_bytes()),
+                    expires_at: now.plus_seconds(lifetime),
+                    used_at: None,
+                    ..old
+                },
+                NewLogEntry {
+                    credential_id: record.id.clone(),
+                    kind: "extend".into(),
+                    at: now,
+                    leaf,
+                },
+            ))
+            .await?;
+        Ok(Authorization {
+            sad: fresh,
+            expires_in: lifetime,
+        })
+    }
+
     /// Signs a tree head for the log's current size with the time-stamping authority's key
     /// (unless one exists for that size) and returns it.
     pub async fn sign_tree_head(&self) -> Result<kyso_store::credentials::LogHead, RemoteError> {

@@ -85,7 +85,9 @@ pub fn routes(version: &'static str) -> Router<AppState> {
         .route("/credentials/list", post(list))
         .route("/credentials/info", post(credential_info))
         .route("/credentials/authorize", post(authorize))
+        .route("/credentials/extendTransaction", post(extend))
         .route("/signatures/signHash", post(sign_hash))
+        .route("/signatures/timestamp", post(timestamp))
 }
 
 fn remote(s: &AppState) -> Result<&Arc<RemoteSigning>, CscError> {
@@ -130,7 +132,8 @@ fn info(State(s): State<AppState>, version: &'static str) -> CscResult {
         "authType": ["oauth2client"],
         "oauth2": base,
         "methods": ["info", "oauth2/token", "credentials/list", "credentials/info",
-                    "credentials/authorize", "signatures/signHash"],
+                    "credentials/authorize", "credentials/extendTransaction",
+                    "signatures/signHash", "signatures/timestamp"],
     })))
 }
 
@@ -343,4 +346,68 @@ async fn sign_hash(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
         .await?;
     metrics::counter!("kyso_csc_signatures_total").increment(signatures.len() as u64);
     Ok(axum::Json(json!({ "signatures": signatures })))
+}
+
+#[derive(Deserialize)]
+struct TimestampReq {
+    hash: Option<String>,
+    #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo")]
+    hash_algo: Option<String>,
+    nonce: Option<String>,
+}
+
+/// `signatures/timestamp`: an RFC 3161 token from kyso's TSA for a hash.
+async fn timestamp(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
+    client(&s, &headers)?;
+    let req: TimestampReq = parse(&body)?;
+    let hash = req
+        .hash
+        .ok_or_else(|| CscError::invalid_request("Missing string parameter hash"))?;
+    let alg = req
+        .hash_algo
+        .as_deref()
+        .and_then(kyso_pki::tsp::ImprintHash::from_dotted)
+        .ok_or_else(|| CscError::invalid_request("hashAlgo must be SHA-256, SHA-384 or SHA-512"))?;
+    let digest = base64::engine::general_purpose::STANDARD
+        .decode(hash.trim())
+        .map_err(|_| CscError::invalid_request("hash is not base64"))?;
+    let nonce = match req.nonce {
+        Some(n) => Some(
+            u64::from_str_radix(n.trim_start_matches("0x"), 16).map_err(|_| {
+                CscError::invalid_request("nonce must be a hexadecimal number of at most 64 bits")
+            })?,
+        ),
+        None => None,
+    };
+    let query = kyso_pki::tsp::request_for_digest(alg, &digest, nonce, true)
+        .map_err(|e| CscError::invalid_request(e.to_string()))?;
+    let answer = s.tsa.respond(&query).await;
+    let token = kyso_pki::tsp::token_of(&answer.body)
+        .ok_or_else(|| CscError::invalid_request(format!("the TSA refused: {}", answer.outcome)))?;
+    Ok(axum::Json(json!({
+        "timestamp": base64::engine::general_purpose::STANDARD.encode(token)
+    })))
+}
+
+#[derive(Deserialize)]
+struct ExtendReq {
+    #[serde(rename = "credentialID")]
+    credential_id: Option<String>,
+    #[serde(rename = "SAD")]
+    sad: Option<String>,
+}
+
+async fn extend(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
+    let client = client(&s, &headers)?;
+    let req: ExtendReq = parse(&body)?;
+    let id = req
+        .credential_id
+        .ok_or_else(|| CscError::invalid_request("Missing string parameter credentialID"))?;
+    let sad = req
+        .sad
+        .ok_or_else(|| CscError::invalid_request("Missing string parameter SAD"))?;
+    let a = remote(&s)?.extend(&client, &id, &sad).await?;
+    Ok(axum::Json(
+        json!({ "SAD": a.sad, "expiresIn": a.expires_in }),
+    ))
 }

@@ -71,8 +71,11 @@ async fn env() -> Env {
         Secrets::from_kek(Kek::from_bytes(&[5; 32]).unwrap()),
         Default::default(),
     );
-    let x = remote.add_client("Cổng X", None).await.unwrap();
-    let y = remote.add_client("Cổng Y", None).await.unwrap();
+    let x = remote
+        .add_client("Cổng X", None, "public-service")
+        .await
+        .unwrap();
+    let y = remote.add_client("Cổng Y", None, "other").await.unwrap();
     let a = remote
         .create_credential(
             person("Lê Văn A", "046190000601"),
@@ -525,4 +528,125 @@ async fn a_log_rewritten_with_a_consistent_tree_is_caught_by_the_signed_head() {
     let verdict = kyso_remote::log::verify(store).await.unwrap();
     let why = verdict.unwrap_err();
     assert!(why.contains("signed tree head at size 2"), "{why}");
+}
+
+#[tokio::test]
+async fn csc_timestamps_are_tsa_tokens_openssl_verifies() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"hop dong");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
+    let (status, v) = call(
+        &e,
+        "signatures/timestamp",
+        Some(&tx),
+        json!({"hash": b64, "hashAlgo": "2.16.840.1.101.3.4.2.1", "nonce": "1f2e3d"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let token = base64::engine::general_purpose::STANDARD
+        .decode(v["timestamp"].as_str().unwrap())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tst = dir.path().join("t.tst");
+    std::fs::write(&tst, token).unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(
+        &root,
+        kyso_ca::pem::cert_pem(&e.ca.issuer("root").unwrap().cert_der),
+    )
+    .unwrap();
+    let verify = |hex_digest: &str| {
+        std::process::Command::new("openssl")
+            .args(["ts", "-verify", "-token_in", "-digest", hex_digest, "-in"])
+            .arg(&tst)
+            .arg("-CAfile")
+            .arg(&root)
+            .output()
+            .unwrap()
+    };
+    let ok = verify(&hex::encode(digest.as_ref()));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(!verify(&"00".repeat(32)).status.success());
+    // Unsupported hash algorithm: a CSC error, no token.
+    let (_, v) = call(
+        &e,
+        "signatures/timestamp",
+        Some(&tx),
+        json!({"hash": b64, "hashAlgo": "1.3.14.3.2.26"}),
+    )
+    .await;
+    assert_eq!(v["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn extend_transaction_trades_a_sad_for_one_with_the_same_binding() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let ty = token(&e, &e.y).await;
+    let hashes = vec![hash(1)];
+    let sad = sad_for_b(&e, &tx, &hashes).await;
+    // Another client cannot extend it (and the attempt spends it).
+    let r = call(
+        &e,
+        "credentials/extendTransaction",
+        Some(&ty),
+        json!({"credentialID": e.b, "SAD": sad}),
+    )
+    .await;
+    refused(r, "invalid_request");
+    let sad = sad_for_b(&e, &tx, &hashes).await;
+    e.clock.advance(200);
+    let (status, v) = call(
+        &e,
+        "credentials/extendTransaction",
+        Some(&tx),
+        json!({"credentialID": e.b, "SAD": sad}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let fresh = v["SAD"].as_str().unwrap().to_owned();
+    // The old one is gone; the new one outlives the old one's expiry, for the same hashes only.
+    refused(sign(&e, &tx, &e.b, &sad, &hashes).await, "invalid_request");
+    e.clock.advance(200);
+    refused(
+        sign(&e, &tx, &e.b, &fresh, &[hash(2)]).await,
+        "invalid_hash",
+    );
+    let fresh = {
+        let sad = sad_for_b(&e, &tx, &hashes).await;
+        let (_, v) = call(
+            &e,
+            "credentials/extendTransaction",
+            Some(&tx),
+            json!({"credentialID": e.b, "SAD": sad}),
+        )
+        .await;
+        v["SAD"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(sign(&e, &tx, &e.b, &fresh, &hashes).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn usage_is_metered_per_purpose_from_the_log() {
+    let e = env().await;
+    let remote = e.state.remote.clone().unwrap();
+    // X is a public-service portal, Y is not.
+    for (client, n) in [(&e.x, 3usize), (&e.y, 2)] {
+        let tok = token(&e, client).await;
+        let hashes: Vec<String> = (0..n as u8).map(hash).collect();
+        let sad = sad_for_b(&e, &tok, &hashes).await;
+        assert_eq!(sign(&e, &tok, &e.b, &sad, &hashes).await.0, StatusCode::OK);
+    }
+    let usage = remote.usage(&e.b).await.unwrap();
+    let got: Vec<_> = usage
+        .iter()
+        .map(|u| (u.purpose.as_str(), u.signatures))
+        .collect();
+    assert_eq!(got, [("other", 2), ("public-service", 3)]);
+    assert!(usage.iter().all(|u| u.month == "2026-11"));
 }

@@ -21,6 +21,8 @@ pub struct ClientRecord {
     pub secret_hash: Vec<u8>,
     /// Where completed transactions are announced (NEAC-style webhook).
     pub callback_url: Option<String>,
+    /// `public-service` or `other`: what its signatures are metered as.
+    pub purpose: String,
     /// When registered.
     pub created_at: UnixTime,
 }
@@ -273,6 +275,7 @@ pub(crate) struct ClientRow {
     name: String,
     secret_hash: Vec<u8>,
     callback_url: Option<String>,
+    purpose: String,
     created_at: i64,
 }
 
@@ -283,6 +286,7 @@ impl From<ClientRow> for ClientRecord {
             name: r.name,
             secret_hash: r.secret_hash,
             callback_url: r.callback_url,
+            purpose: r.purpose,
             created_at: UnixTime(r.created_at),
         }
     }
@@ -459,13 +463,14 @@ macro_rules! impl_credential_store {
                 c: &$crate::credentials::ClientRecord,
             ) -> Result<(), $crate::StoreError> {
                 sqlx::query(
-                    "INSERT INTO clients (client_id, name, secret_hash, callback_url, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO clients (client_id, name, secret_hash, callback_url, purpose, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(&c.client_id)
                 .bind(&c.name)
                 .bind(&c.secret_hash)
                 .bind(&c.callback_url)
+                .bind(&c.purpose)
                 .bind(c.created_at.seconds())
                 .execute(&self.pool)
                 .await
@@ -478,7 +483,7 @@ macro_rules! impl_credential_store {
                 client_id: &str,
             ) -> Result<Option<$crate::credentials::ClientRecord>, $crate::StoreError> {
                 let row: Option<$crate::credentials::ClientRow> =
-                    sqlx::query_as("SELECT client_id, name, secret_hash, callback_url, created_at FROM clients WHERE client_id = $1")
+                    sqlx::query_as("SELECT client_id, name, secret_hash, callback_url, purpose, created_at FROM clients WHERE client_id = $1")
                         .bind(client_id)
                         .fetch_optional(&self.pool)
                         .await?;

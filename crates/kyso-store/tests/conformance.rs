@@ -765,6 +765,7 @@ fn client(id: &str) -> ClientRecord {
         name: "Cổng dịch vụ công tỉnh".into(),
         secret_hash: vec![9; 32],
         callback_url: Some("https://dichvucong.example.vn/callback".into()),
+        purpose: "public-service".into(),
         created_at: T0,
     }
 }

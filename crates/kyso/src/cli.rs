@@ -94,6 +94,10 @@ pub enum ClientCommand {
         /// URL notified when a signing transaction completes.
         #[arg(long)]
         callback_url: Option<String>,
+        /// What its signatures are for: public-service (free in a citizen's first year) or
+        /// other.
+        #[arg(long, default_value = "other", value_parser = ["public-service", "other"])]
+        purpose: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -102,6 +106,15 @@ pub enum ClientCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum CredentialCommand {
+    /// Signatures made with a credential, by month and purpose (from the transparency log).
+    Usage {
+        /// Credential id.
+        #[arg(long)]
+        credential: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create a citizen's credential: a key generated in custody, its certificate, the PIN
     /// read from a file, and (with --totp) a TOTP secret to enrol in an authenticator app.
     Create {

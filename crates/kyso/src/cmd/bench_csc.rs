@@ -151,7 +151,7 @@ pub async fn run(
     };
     let ca = Arc::new(super::ca::init_soft(&ctx, "kyso bench", "http://ca.kyso.vn", 16).await?);
     let remote = ctx.remote(ca.clone()).await?;
-    let client = remote.add_client("bench", None).await?;
+    let client = remote.add_client("bench", None, "other").await?;
     eprintln!("creating {concurrency} {algorithm} credentials …");
     let mut credentials = Vec::new();
     for i in 0..concurrency {

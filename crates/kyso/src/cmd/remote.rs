@@ -14,17 +14,21 @@ pub async fn client(ctx: &Context, cmd: ClientCommand) -> anyhow::Result<ExitCod
     let ClientCommand::Add {
         name,
         callback_url,
+        purpose,
         json,
     } = cmd;
     let ca = Arc::new(ctx.load_ca().await?);
     let remote = ctx.remote(ca).await?;
-    let c = remote.add_client(&name, callback_url.as_deref()).await?;
+    let c = remote
+        .add_client(&name, callback_url.as_deref(), &purpose)
+        .await?;
     if json {
         print_json(&json!({
             "client_id": c.record.client_id,
             "client_secret": c.secret,
             "name": c.record.name,
             "callback_url": c.record.callback_url,
+            "purpose": c.record.purpose,
         }));
     } else {
         println!("client_id      {}", c.record.client_id);
@@ -34,6 +38,27 @@ pub async fn client(ctx: &Context, cmd: ClientCommand) -> anyhow::Result<ExitCod
 }
 
 pub async fn credential(ctx: &Context, cmd: CredentialCommand) -> anyhow::Result<ExitCode> {
+    if let CredentialCommand::Usage { credential, json } = cmd {
+        let ca = Arc::new(ctx.load_ca().await?);
+        let usage = ctx.remote(ca).await?.usage(&credential).await?;
+        if json {
+            let rows: Vec<_> = usage
+                .iter()
+                .map(
+                    |u| json!({"month": u.month, "purpose": u.purpose, "signatures": u.signatures}),
+                )
+                .collect();
+            print_json(&json!(rows));
+        } else {
+            for u in &usage {
+                println!(
+                    "{}  {:<15} {:>8} signatures",
+                    u.month, u.purpose, u.signatures
+                );
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let CredentialCommand::Create {
         name,
         cccd,
@@ -43,7 +68,10 @@ pub async fn credential(ctx: &Context, cmd: CredentialCommand) -> anyhow::Result
         pin_file,
         totp,
         json,
-    } = cmd;
+    } = cmd
+    else {
+        unreachable!("usage is handled above")
+    };
     // Parse everything before touching the store: bad input stores nothing.
     let subject = SubjectSpec::Person {
         name: PersonName::parse(&name)?,
