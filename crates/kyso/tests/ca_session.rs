@@ -277,7 +277,14 @@ fn the_audit_log_records_the_session_and_detects_tampering() {
     assert_eq!(out.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["intact"], false);
-    assert!(v["reason"].as_str().unwrap().contains("altered"));
+    assert!(
+        v["audit_log"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("altered"),
+        "{v}"
+    );
+    assert_eq!(v["transparency_log"]["intact"], true);
 }
 
 #[test]
