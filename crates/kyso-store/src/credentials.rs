@@ -62,6 +62,37 @@ pub struct CredentialState {
     pub not_after: UnixTime,
 }
 
+/// A signature request waiting for (or decided by) the citizen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionRecord {
+    /// Identifier given to the relying party.
+    pub id: String,
+    /// `neac` or `csc`.
+    pub api: String,
+    /// Who asks.
+    pub client_id: String,
+    /// With which credential.
+    pub credential_id: String,
+    /// Whose (the phone page shows a citizen their own requests only).
+    pub subject_id: String,
+    /// JSON array of `{"hash": base64, "name": display name}`.
+    pub documents: String,
+    /// What for, as the portal describes it.
+    pub description: String,
+    /// A short code the portal shows too, so the citizen can match the two screens.
+    pub short_code: String,
+    /// `waiting`, `approved` or `rejected` (expiry is read from `expires_at`).
+    pub status: String,
+    /// When asked.
+    pub created_at: UnixTime,
+    /// When it stops being approvable.
+    pub expires_at: UnixTime,
+    /// When decided.
+    pub decided_at: Option<UnixTime>,
+    /// The outcome's data: signatures (NEAC) or the wrapped SAD (CSC).
+    pub result: Option<String>,
+}
+
 /// Signature activation data: what one authorisation allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SadRecord {
@@ -193,6 +224,26 @@ pub trait CredentialStore: Send + Sync {
         new: i64,
     ) -> Result<bool, StoreError>;
 
+    /// Records a new signature request.
+    async fn insert_transaction(&self, t: &TransactionRecord) -> Result<(), StoreError>;
+    /// A signature request by id.
+    async fn get_transaction(&self, id: &str) -> Result<Option<TransactionRecord>, StoreError>;
+    /// A citizen's requests still waiting at `now`, oldest first.
+    async fn waiting_transactions(
+        &self,
+        subject_id: &str,
+        now: UnixTime,
+    ) -> Result<Vec<TransactionRecord>, StoreError>;
+    /// Decides a request: only if it is still waiting and unexpired at `now` (so an
+    /// approval and a rejection, or two approvals, cannot both win). False otherwise.
+    async fn decide_transaction(
+        &self,
+        id: &str,
+        status: &str,
+        result: Option<&str>,
+        now: UnixTime,
+    ) -> Result<bool, StoreError>;
+
     /// Stores a new SAD and appends its authorisation to the transparency log, in one
     /// transaction: no SAD exists that the log does not show.
     async fn insert_sad(&self, sad: &SadRecord, log: &NewLogEntry)
@@ -225,6 +276,43 @@ pub trait CredentialStore: Send + Sync {
     async fn put_log_head(&self, head: &LogHead) -> Result<(), StoreError>;
     /// Every signed tree head, by size.
     async fn log_heads(&self) -> Result<Vec<LogHead>, StoreError>;
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TransactionRow {
+    id: String,
+    api: String,
+    client_id: String,
+    credential_id: String,
+    subject_id: String,
+    documents: String,
+    description: String,
+    short_code: String,
+    status: String,
+    created_at: i64,
+    expires_at: i64,
+    decided_at: Option<i64>,
+    result: Option<String>,
+}
+
+impl From<TransactionRow> for TransactionRecord {
+    fn from(r: TransactionRow) -> Self {
+        TransactionRecord {
+            id: r.id,
+            api: r.api,
+            client_id: r.client_id,
+            credential_id: r.credential_id,
+            subject_id: r.subject_id,
+            documents: r.documents,
+            description: r.description,
+            short_code: r.short_code,
+            status: r.status,
+            created_at: UnixTime(r.created_at),
+            expires_at: UnixTime(r.expires_at),
+            decided_at: r.decided_at.map(UnixTime),
+            result: r.result,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -609,6 +697,86 @@ macro_rules! impl_credential_store {
                         .execute(&self.pool)
                         .await?,
                 }
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn insert_transaction(
+                &self,
+                t: &$crate::credentials::TransactionRecord,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query(
+                    "INSERT INTO signing_transactions (id, api, client_id, credential_id, subject_id, documents, description, \
+                     short_code, status, created_at, expires_at, decided_at, result) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(&t.id)
+                .bind(&t.api)
+                .bind(&t.client_id)
+                .bind(&t.credential_id)
+                .bind(&t.subject_id)
+                .bind(&t.documents)
+                .bind(&t.description)
+                .bind(&t.short_code)
+                .bind(&t.status)
+                .bind(t.created_at.seconds())
+                .bind(t.expires_at.seconds())
+                .bind(t.decided_at.map(|d| d.seconds()))
+                .bind(&t.result)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| $crate::StoreError::from_insert(e, format!("transaction {}", t.id)))?;
+                Ok(())
+            }
+
+            async fn get_transaction(
+                &self,
+                id: &str,
+            ) -> Result<Option<$crate::credentials::TransactionRecord>, $crate::StoreError> {
+                let row: Option<$crate::credentials::TransactionRow> = sqlx::query_as(
+                    "SELECT id, api, client_id, credential_id, subject_id, documents, description, short_code, status, \
+                     created_at, expires_at, decided_at, result FROM signing_transactions WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn waiting_transactions(
+                &self,
+                subject_id: &str,
+                now: kyso_core::UnixTime,
+            ) -> Result<Vec<$crate::credentials::TransactionRecord>, $crate::StoreError> {
+                let rows: Vec<$crate::credentials::TransactionRow> = sqlx::query_as(
+                    "SELECT id, api, client_id, credential_id, subject_id, documents, description, short_code, status, \
+                     created_at, expires_at, decided_at, result FROM signing_transactions \
+                     WHERE subject_id = $1 AND status = 'waiting' AND expires_at > $2 ORDER BY created_at, id",
+                )
+                .bind(subject_id)
+                .bind(now.seconds())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn decide_transaction(
+                &self,
+                id: &str,
+                status: &str,
+                result: Option<&str>,
+                now: kyso_core::UnixTime,
+            ) -> Result<bool, $crate::StoreError> {
+                let n = sqlx::query(
+                    "UPDATE signing_transactions SET status = $1, result = $2, decided_at = $3 \
+                     WHERE id = $4 AND status = 'waiting' AND expires_at > $3",
+                )
+                .bind(status)
+                .bind(result)
+                .bind(now.seconds())
+                .bind(id)
+                .execute(&self.pool)
+                .await?
                 .rows_affected();
                 Ok(n == 1)
             }

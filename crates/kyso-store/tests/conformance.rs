@@ -114,6 +114,7 @@ conformance!(
     a_sad_is_spent_once_and_never_after_it_expires,
     the_transparency_log_appends_leaves_and_keeps_its_frontier,
     grouped_remote_writes_apply_in_order_and_all_or_nothing,
+    signature_requests_are_decided_once_while_waiting,
 );
 
 impl Db {
@@ -748,6 +749,7 @@ async fn revoked_entries_are_the_unvalid_certificates_of_a_shard_in_serial_order
     assert_eq!(serials, ["0b", "a1", "d3", "f0"]);
 }
 
+use kyso_store::credentials::TransactionRecord;
 use kyso_store::credentials::{ClientRecord, CredentialRecord, LogHead, NewLogEntry, SadRecord};
 
 fn log_entry(credential: &str, n: u32) -> NewLogEntry {
@@ -1008,4 +1010,77 @@ async fn grouped_remote_writes_apply_in_order_and_all_or_nothing(db: &Db) {
     assert!(matches!(err, Err(StoreError::Duplicate(_))), "{err:?}");
     assert!(s.consume_sad(&[2; 32], now).await.unwrap().is_none());
     assert_eq!(s.log_state().await.unwrap().size(), 3);
+}
+
+async fn signature_requests_are_decided_once_while_waiting(db: &Db) {
+    let s: &dyn Store = &**db;
+    s.insert_client(&client("portal")).await.unwrap();
+    let c = credential(s, 6, "c6").await;
+    let tx = |id: &str, expires: i64| TransactionRecord {
+        id: id.into(),
+        api: "neac".into(),
+        client_id: "portal".into(),
+        credential_id: c.id.clone(),
+        subject_id: c.subject_id.clone(),
+        documents: r#"[{"hash":"AAAA","name":"Tờ khai khai sinh.pdf"}]"#.into(),
+        description: "Đăng ký khai sinh".into(),
+        short_code: "482913".into(),
+        status: "waiting".into(),
+        created_at: T0,
+        expires_at: T0.plus_seconds(expires),
+        decided_at: None,
+        result: None,
+    };
+    s.insert_transaction(&tx("t1", 300)).await.unwrap();
+    s.insert_transaction(&tx("t2", 300)).await.unwrap();
+    s.insert_transaction(&tx("t3", 10)).await.unwrap();
+    assert_eq!(s.get_transaction("t1").await.unwrap(), Some(tx("t1", 300)));
+    let now = T0.plus_seconds(20);
+    let waiting: Vec<_> = s
+        .waiting_transactions(&c.subject_id, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(waiting, ["t1", "t2"], "t3 expired");
+    assert!(
+        s.waiting_transactions("CCCD:001190000000", now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.decide_transaction("t1", "approved", Some("[\"sig\"]"), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.decide_transaction("t1", "rejected", None, now)
+            .await
+            .unwrap(),
+        "decided once"
+    );
+    assert!(
+        !s.decide_transaction("t3", "approved", None, now)
+            .await
+            .unwrap(),
+        "expired"
+    );
+    let t1 = s.get_transaction("t1").await.unwrap().unwrap();
+    assert_eq!(
+        (t1.status.as_str(), t1.result.as_deref(), t1.decided_at),
+        ("approved", Some("[\"sig\"]"), Some(now))
+    );
+    // Racing decisions: one wins.
+    let racing = join_all(
+        (0..6)
+            .map(|_| s.decide_transaction("t2", "approved", None, now))
+            .collect(),
+    )
+    .await;
+    assert_eq!(
+        racing.into_iter().filter(|r| *r.as_ref().unwrap()).count(),
+        1
+    );
 }
