@@ -15,6 +15,9 @@ pub enum RemoteError {
     /// The access token has expired.
     #[error("the access token has expired")]
     ExpiredToken,
+    /// No such signature request for this caller.
+    #[error("unknown transaction {0}")]
+    UnknownTransaction(String),
     /// No such credential for this caller.
     #[error("unknown credential {0}")]
     UnknownCredential(String),
@@ -62,9 +65,10 @@ impl RemoteError {
     /// The CSC error code (`error` member of the JSON error body).
     pub fn code(&self) -> &'static str {
         match self {
-            Self::InvalidRequest(_) | Self::UnknownCredential(_) | Self::InvalidSad(_) => {
-                "invalid_request"
-            }
+            Self::InvalidRequest(_)
+            | Self::UnknownCredential(_)
+            | Self::UnknownTransaction(_)
+            | Self::InvalidSad(_) => "invalid_request",
             Self::UnsupportedAlgorithm(_) | Self::CertificateNotUsable(_) => "invalid_request",
             Self::InvalidClient => "invalid_client",
             Self::InvalidToken => "invalid_token",

@@ -18,6 +18,7 @@ mod batch;
 mod error;
 pub mod log;
 pub mod token;
+pub mod transactions;
 
 pub use error::RemoteError;
 
@@ -64,6 +65,7 @@ impl Default for RemoteConfig {
 pub struct Secrets {
     pepper: Pepper,
     tokens: TokenKey,
+    sessions: TokenKey,
     kek: Kek,
 }
 
@@ -79,6 +81,7 @@ impl Secrets {
         Secrets {
             pepper: Pepper::from_bytes(*kek.derive(b"pin pepper")),
             tokens: TokenKey::new(&kek.derive(b"access tokens")),
+            sessions: TokenKey::new(&kek.derive(b"phone sessions")),
             kek,
         }
     }
@@ -164,7 +167,7 @@ pub struct Usage {
 /// Most credentials whose fixed parts are kept in memory.
 const FIXED_CACHE: usize = 100_000;
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut b = [0u8; 32];
     aws_lc_rs::rand::fill(&mut b).expect("system random generator failed");
     B64URL.encode(b)
@@ -178,7 +181,7 @@ fn sha256(data: &[u8]) -> Vec<u8> {
 
 /// Decodes a base64 hash of a supported length (SHA-256/384/512), returned re-encoded in
 /// canonical form so that equal hashes compare equal.
-fn canonical_hash(b64: &str) -> Result<(Vec<u8>, String), RemoteError> {
+pub(crate) fn canonical_hash(b64: &str) -> Result<(Vec<u8>, String), RemoteError> {
     let bytes = B64
         .decode(b64.trim())
         .or_else(|_| B64URL.decode(b64.trim().trim_end_matches('=')))
@@ -346,7 +349,7 @@ impl RemoteSigning {
     }
 
     /// The credential's certificate serial and key record (immutable; cached).
-    async fn fixed_parts(&self, id: &str) -> Result<FixedParts, RemoteError> {
+    pub(crate) async fn fixed_parts(&self, id: &str) -> Result<FixedParts, RemoteError> {
         if let Some(f) = self.fixed.read().expect("cache lock").get(id) {
             return Ok(f.clone());
         }
@@ -414,7 +417,7 @@ impl RemoteSigning {
     }
 
     /// The credential and whether it may sign now, read fresh in one query.
-    async fn state(&self, id: &str) -> Result<CredentialRecord, RemoteError> {
+    pub(crate) async fn state(&self, id: &str) -> Result<CredentialRecord, RemoteError> {
         let state = self
             .ca
             .store()
@@ -450,7 +453,7 @@ impl RemoteSigning {
 
     /// Checks the PIN under the lockout rule (compare-and-set on the failure count, so
     /// concurrent guesses are all counted).
-    async fn check_pin(
+    pub(crate) async fn check_pin(
         &self,
         record: &CredentialRecord,
         pin: Option<&str>,
@@ -482,7 +485,7 @@ impl RemoteSigning {
         }
     }
 
-    async fn check_otp(
+    pub(crate) async fn check_otp(
         &self,
         record: &CredentialRecord,
         otp: Option<&str>,
@@ -551,6 +554,19 @@ impl RemoteSigning {
         let record = self.state(credential_id).await?;
         self.check_pin(&record, pin).await?;
         self.check_otp(&record, otp).await?;
+        self.issue_sad(client_id, &record, canonical, num_signatures)
+            .await
+    }
+
+    /// Issues a SAD for `hashes` (canonical base64) of `record` to `client_id`, logging the
+    /// authorisation in the same transaction.
+    async fn issue_sad(
+        &self,
+        client_id: &str,
+        record: &CredentialRecord,
+        canonical: Vec<String>,
+        num_signatures: u32,
+    ) -> Result<Authorization, RemoteError> {
         let sad = random_token();
         let lifetime = self.config.sad_lifetime_seconds;
         let now = self.now();

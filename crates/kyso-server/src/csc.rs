@@ -86,6 +86,7 @@ pub fn routes(version: &'static str) -> Router<AppState> {
         .route("/credentials/info", post(credential_info))
         .route("/credentials/authorize", post(authorize))
         .route("/credentials/extendTransaction", post(extend))
+        .route("/credentials/authorizeCheck", post(authorize_check))
         .route("/signatures/signHash", post(sign_hash))
         .route("/signatures/timestamp", post(timestamp))
 }
@@ -132,7 +133,7 @@ fn info(State(s): State<AppState>, version: &'static str) -> CscResult {
         "authType": ["oauth2client"],
         "oauth2": base,
         "methods": ["info", "oauth2/token", "credentials/list", "credentials/info",
-                    "credentials/authorize", "credentials/extendTransaction",
+                    "credentials/authorize", "credentials/authorizeCheck", "credentials/extendTransaction",
                     "signatures/signHash", "signatures/timestamp"],
     })))
 }
@@ -282,6 +283,7 @@ struct AuthorizeReq {
     pin: Option<String>,
     #[serde(rename = "OTP")]
     otp: Option<String>,
+    description: Option<String>,
 }
 
 async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
@@ -293,7 +295,38 @@ async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
     let n = req
         .num_signatures
         .ok_or_else(|| CscError::invalid_request("Missing integer parameter numSignatures"))?;
-    let a = remote(&s)?
+    let r = remote(&s)?;
+    if req.pin.is_none() && req.otp.is_none() {
+        // Asynchronous: the citizen approves on the phone; poll credentials/authorizeCheck.
+        if n as usize != req.hashes.len() {
+            return Err(CscError::invalid_request(format!(
+                "numSignatures is {n} but {} hashes were given",
+                req.hashes.len()
+            )));
+        }
+        let documents: Vec<kyso_remote::transactions::Document> = req
+            .hashes
+            .iter()
+            .enumerate()
+            .map(|(i, h)| kyso_remote::transactions::Document {
+                hash: h.clone(),
+                name: format!("Tài liệu {}", i + 1),
+            })
+            .collect();
+        let description = req
+            .description
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or_else(|| "Ký số tài liệu".into());
+        let t = r
+            .request_signature("csc", &client, &id, &documents, &description)
+            .await?;
+        return Ok(axum::Json(json!({
+            "transactionID": t.id,
+            "shortCode": t.short_code,
+            "expiresIn": t.expires_at.seconds() - t.created_at.seconds(),
+        })));
+    }
+    let a = r
         .authorize(
             &client,
             &id,
@@ -410,4 +443,34 @@ async fn extend(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> C
     Ok(axum::Json(
         json!({ "SAD": a.sad, "expiresIn": a.expires_in }),
     ))
+}
+
+#[derive(Deserialize)]
+struct CheckReq {
+    #[serde(rename = "transactionID")]
+    transaction_id: Option<String>,
+}
+
+/// `credentials/authorizeCheck`: the state of an asynchronous authorisation; the SAD once
+/// the citizen approved.
+async fn authorize_check(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
+    use kyso_remote::transactions::RequestStatus;
+    let client = client(&s, &headers)?;
+    let req: CheckReq = parse(&body)?;
+    let id = req
+        .transaction_id
+        .ok_or_else(|| CscError::invalid_request("Missing string parameter transactionID"))?;
+    let r = remote(&s)?;
+    let (t, status) = r.request_status(&client, &id).await?;
+    Ok(axum::Json(match status {
+        RequestStatus::Waiting => json!({"status": "pending"}),
+        RequestStatus::Rejected => json!({"status": "rejected"}),
+        RequestStatus::Expired => json!({"status": "expired"}),
+        RequestStatus::Approved => match r.approved_sad(&t)? {
+            Some(sad) => {
+                json!({"status": "approved", "SAD": sad, "expiresIn": r.config().sad_lifetime_seconds})
+            }
+            None => json!({"status": "approved"}),
+        },
+    }))
 }

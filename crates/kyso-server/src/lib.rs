@@ -6,6 +6,8 @@
 #![deny(missing_docs)]
 
 pub mod csc;
+pub mod neac;
+pub mod phone;
 
 use axum::Router;
 use axum::body::Body;
@@ -140,6 +142,8 @@ pub fn router(state: AppState) -> Router {
         .route("/log/sth", get(log_head))
         .nest("/csc/v1", csc::routes("v1"))
         .nest("/csc/v2", csc::routes("v2"))
+        .nest("/neac/v1", neac::routes())
+        .nest("/phone", phone::routes())
         .with_state(state)
 }
 
@@ -158,7 +162,8 @@ async fn home(State(s): State<AppState>) -> Html<String> {
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>kyso — chữ ký số</title></head><body><h1>kyso</h1>\
          <p>Nền tảng chữ ký số cho công dân. Trạng thái: <a href=\"/healthz\">hoạt động</a> · <a href=\"/metrics\">metrics</a></p>\
-         <p>OCSP: <code>/ocsp</code> · TSA (RFC 3161): <code>/tsa</code> · CRL: <a href=\"/crl/root.crl\">/crl/root.crl</a>, <code>/crl/&lt;ca&gt;/&lt;shard&gt;.crl</code></p>\
+         <p><a href=\"/phone\">Xác nhận yêu cầu ký (điện thoại)</a></p>\
+         <p>OCSP: <code>/ocsp</code> · TSA (RFC 3161): <code>/tsa</code> · CSC: <code>/csc/v2</code> · NEAC: <code>/neac/v1</code> · CRL: <a href=\"/crl/root.crl\">/crl/root.crl</a>, <code>/crl/&lt;ca&gt;/&lt;shard&gt;.crl</code></p>\
          <h2>Chứng thư CA</h2><ul>{rows}</ul></body></html>"
     ))
 }

@@ -650,3 +650,320 @@ async fn usage_is_metered_per_purpose_from_the_log() {
     assert_eq!(got, [("other", 2), ("public-service", 3)]);
     assert!(usage.iter().all(|u| u.month == "2026-11"));
 }
+
+// ---- Requests approved on the phone (NEAC-style API, CSC asynchronous authorisation) ----
+
+async fn neac(
+    e: &Env,
+    path: &str,
+    client: &(String, String),
+    mut body: Value,
+) -> (StatusCode, Value) {
+    body["sp_id"] = json!(client.0);
+    body["sp_password"] = json!(client.1);
+    let resp = router(e.state.clone())
+        .oneshot(
+            Request::post(format!("/neac/v1/{path}"))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+/// POSTs a form to the phone page with the session cookie; returns (status, cookie, html).
+async fn phone(
+    e: &Env,
+    path: &str,
+    cookie: Option<&str>,
+    form: &str,
+) -> (StatusCode, Option<String>, String) {
+    let uri = if path == "/" {
+        "/phone".to_owned()
+    } else {
+        format!("/phone{path}")
+    };
+    let mut req = Request::builder().uri(uri);
+    req = if form.is_empty() && path == "/" {
+        req.method("GET")
+    } else {
+        req.method("POST")
+            .header("content-type", "application/x-www-form-urlencoded")
+    };
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let resp = router(e.state.clone())
+        .oneshot(req.body(Body::from(form.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned());
+    let html = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    (status, cookie, html)
+}
+
+async fn login(e: &Env, cccd: &str, pin: &str) -> String {
+    let (status, cookie, html) = phone(e, "/login", None, &format!("cccd={cccd}&pin={pin}")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    cookie.unwrap()
+}
+
+const B_CCCD: &str = "046190000602";
+const A_CCCD: &str = "046190000601";
+
+#[tokio::test]
+async fn a_neac_request_is_signed_when_the_citizen_approves_on_the_phone() {
+    let e = env().await;
+    let (status, v) = neac(&e, "get_certificate", &e.x, json!({"user_id": B_CCCD})).await;
+    assert_eq!(
+        (status, v["status"].as_i64()),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    assert_eq!(v["data"][0]["credential_id"], json!(e.b));
+    let docs = json!([{"hash": hash(7), "name": "Tờ khai đăng ký khai sinh <bản chính>.pdf"}]);
+    let (_, v) = neac(
+        &e,
+        "sign",
+        &e.x,
+        json!({"user_id": B_CCCD, "description": "Đăng ký khai sinh", "documents": docs}),
+    )
+    .await;
+    assert_eq!(v["status"], 0, "{v}");
+    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let code = v["data"]["short_code"].as_str().unwrap().to_owned();
+    let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
+    assert_eq!(v["status"], 4000);
+
+    // On the phone: who asks, what for, the documents (escaped), the same short code.
+    let cookie = login(&e, B_CCCD, PIN_B).await;
+    let (status, _, html) = phone(&e, "/", Some(&cookie), "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Cổng X yêu cầu ký"), "{html}");
+    assert!(html.contains("Đăng ký khai sinh"));
+    assert!(html.contains("&lt;bản chính&gt;") && !html.contains("<bản chính>"));
+    assert!(html.contains(&code));
+    let (status, _, html) = phone(
+        &e,
+        &format!("/requests/{id}/approve"),
+        Some(&cookie),
+        &format!("pin={PIN_B}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Đã ký thành công"));
+
+    let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
+    assert_eq!(v["status"], 1, "{v}");
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(v["data"]["signatures"][0].as_str().unwrap())
+        .unwrap();
+    let key = e.ca.store().get_key(&e.b).await.unwrap().unwrap();
+    kyso_keys::verify_digest_signature(
+        &key.public_key_der,
+        kyso_keys::SignatureAlgorithm::EcdsaSha256,
+        &[7; 32],
+        &sig,
+    )
+    .unwrap();
+    // Logged like any signature.
+    let kinds: Vec<_> =
+        e.ca.store()
+            .log_entries_of(&e.b)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.entry.kind)
+            .collect();
+    assert_eq!(kinds, ["authorize", "sign"]);
+}
+
+#[tokio::test]
+async fn rejected_and_expired_requests_sign_nothing() {
+    let e = env().await;
+    let docs = json!([{"hash": hash(1), "name": "a.pdf"}]);
+    let (_, v) = neac(
+        &e,
+        "sign",
+        &e.x,
+        json!({"user_id": B_CCCD, "documents": docs}),
+    )
+    .await;
+    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let cookie = login(&e, B_CCCD, PIN_B).await;
+    let (status, _, html) = phone(&e, &format!("/requests/{id}/reject"), Some(&cookie), "").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
+    assert_eq!(v["status"], 4002);
+    // Approving after the rejection: refused.
+    let (status, _, _) = phone(
+        &e,
+        &format!("/requests/{id}/approve"),
+        Some(&cookie),
+        &format!("pin={PIN_B}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (_, v) = neac(
+        &e,
+        "sign",
+        &e.x,
+        json!({"user_id": B_CCCD, "documents": docs}),
+    )
+    .await;
+    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    e.clock.advance(300);
+    let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
+    assert_eq!(v["status"], 4001);
+    let cookie = login(&e, B_CCCD, PIN_B).await;
+    let (status, _, _) = phone(
+        &e,
+        &format!("/requests/{id}/approve"),
+        Some(&cookie),
+        &format!("pin={PIN_B}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        e.ca.store().log_entries_of(&e.b).await.unwrap().is_empty(),
+        "nothing authorised, nothing signed"
+    );
+}
+
+#[tokio::test]
+async fn citizens_and_portals_only_see_and_decide_their_own_requests() {
+    let e = env().await;
+    let docs = json!([{"hash": hash(1), "name": "a.pdf"}]);
+    let (_, v) = neac(
+        &e,
+        "sign",
+        &e.x,
+        json!({"user_id": B_CCCD, "documents": docs}),
+    )
+    .await;
+    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    // Citizen A, logged in, tries to approve B's request (with B's PIN, even): unknown to A.
+    let code = otp(&e);
+    let (status, cookie, _) =
+        phone(&e, "/login", None, &format!("cccd={A_CCCD}&pin={PIN_A}")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = cookie.unwrap();
+    let (_, _, html) = phone(&e, "/", Some(&cookie), "").await;
+    assert!(!html.contains(&id), "A does not see B's request");
+    let (status, _, _) = phone(
+        &e,
+        &format!("/requests/{id}/approve"),
+        Some(&cookie),
+        &format!("pin={PIN_B}&otp={code}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = phone(&e, &format!("/requests/{id}/reject"), Some(&cookie), "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Portal Y cannot read portal X's transaction; a wrong sp_password is refused.
+    let (status, v) = neac(&e, "get_transaction", &e.y, json!({"transaction_id": id})).await;
+    assert_eq!(
+        (status, v["status"].as_i64()),
+        (StatusCode::NOT_FOUND, Some(404))
+    );
+    let (status, _) = neac(
+        &e,
+        "get_transaction",
+        &(e.x.0.clone(), e.y.1.clone()),
+        json!({"transaction_id": id}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // No session, or a forged one: the log-in page.
+    let (status, _, _) = phone(
+        &e,
+        &format!("/requests/{id}/approve"),
+        Some("kyso_phone=k1.x.1.y"),
+        &format!("pin={PIN_B}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Still waiting, nothing signed.
+    let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
+    assert_eq!(v["status"], 4000);
+    assert!(e.ca.store().log_entries_of(&e.b).await.unwrap().is_empty());
+    // Wrong PINs at the log-in count toward the lock like any other.
+    for _ in 0..5 {
+        let (status, _, _) = phone(&e, "/login", None, &format!("cccd={B_CCCD}&pin=000001")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, html) = phone(&e, "/login", None, &format!("cccd={B_CCCD}&pin={PIN_B}")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(html.contains("khóa"), "{html}");
+}
+
+#[tokio::test]
+async fn csc_asynchronous_authorisation_completes_on_the_phone() {
+    let e = env().await;
+    let tx = token(&e, &e.x).await;
+    let hashes = vec![hash(3)];
+    let (status, v) = call(&e, "credentials/authorize", Some(&tx),
+        json!({"credentialID": e.b, "numSignatures": 1, "hashes": hashes, "description": "Hợp đồng lao động"})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let id = v["transactionID"].as_str().unwrap().to_owned();
+    let (_, v) = call(
+        &e,
+        "credentials/authorizeCheck",
+        Some(&tx),
+        json!({"transactionID": id}),
+    )
+    .await;
+    assert_eq!(v["status"], "pending");
+    let cookie = login(&e, B_CCCD, PIN_B).await;
+    let (_, _, html) = phone(&e, "/", Some(&cookie), "").await;
+    assert!(html.contains("Hợp đồng lao động"));
+    let (status, _, _) = phone(
+        &e,
+        &format!("/requests/{id}/approve"),
+        Some(&cookie),
+        &format!("pin={PIN_B}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, v) = call(
+        &e,
+        "credentials/authorizeCheck",
+        Some(&tx),
+        json!({"transactionID": id}),
+    )
+    .await;
+    assert_eq!(v["status"], "approved", "{v}");
+    let sad = v["SAD"].as_str().unwrap().to_owned();
+    // Another portal cannot collect it.
+    let ty = token(&e, &e.y).await;
+    refused(
+        call(
+            &e,
+            "credentials/authorizeCheck",
+            Some(&ty),
+            json!({"transactionID": id}),
+        )
+        .await,
+        "invalid_request",
+    );
+    let (status, v) = sign(&e, &tx, &e.b, &sad, &hashes).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["signatures"].as_array().unwrap().len(), 1);
+}

@@ -33,6 +33,8 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
     println!("  OCSP      {base}/ocsp");
     println!("  TSA       {base}/tsa");
     println!("  CSC API   {base}/csc/v2/info (and /csc/v1)");
+    println!("  NEAC API  {base}/neac/v1/get_certificate, /sign, /get_transaction");
+    println!("  phone     {base}/phone  (citizens approve signature requests)");
     println!("  CRLs      {base}/crl/root.crl, {base}/crl/citizen-ca/<shard>.crl");
     println!(
         "data: {} ({} database, {} keystore){}",

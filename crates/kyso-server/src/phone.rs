@@ -1,0 +1,300 @@
+//! The citizen's phone page: log in (CCCD + PIN), see each waiting signature request —
+//! who asks, which documents, what for, and the short code the portal also shows — and
+//! approve it with PIN [+ OTP] or reject it. Server-rendered, no script, Vietnamese.
+//!
+//! The session is an HMAC token in an `HttpOnly; SameSite=Strict` cookie (so another site
+//! cannot post the forms); a citizen only ever sees and decides their own requests.
+
+use crate::AppState;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use kyso_remote::RemoteError;
+use serde::Deserialize;
+
+const COOKIE: &str = "kyso_phone";
+
+/// The phone-page routes, mounted at `/phone`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(page))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/requests/{id}/approve", post(approve))
+        .route("/requests/{id}/reject", post(reject))
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn layout(body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>kyso — xác nhận ký số</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:1rem auto;padding:0 1rem}}\
+         .req{{border:1px solid #ccc;border-radius:.5rem;padding:1rem;margin:1rem 0}}\
+         .code{{font-size:1.6rem;letter-spacing:.3rem;font-weight:bold}}\
+         .msg{{background:#fff3cd;padding:.5rem}} input{{font-size:1.2rem;width:8rem}}\
+         button{{font-size:1.1rem;margin:.3rem .3rem 0 0}}</style></head>\
+         <body><h1>kyso — chữ ký số</h1>{body}</body></html>"
+    ))
+}
+
+fn message(m: &str) -> String {
+    if m.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"msg\" role=\"status\">{}</p>", esc(m))
+    }
+}
+
+fn login_form(msg: &str) -> Html<String> {
+    layout(&format!(
+        "{}<form method=\"post\" action=\"/phone/login\">\
+         <p><label>Số CCCD<br><input name=\"cccd\" inputmode=\"numeric\" autocomplete=\"username\" required></label></p>\
+         <p><label>Mã PIN<br><input name=\"pin\" type=\"password\" inputmode=\"numeric\" autocomplete=\"current-password\" required></label></p>\
+         <button type=\"submit\">Đăng nhập</button></form>",
+        message(msg)
+    ))
+}
+
+fn session(s: &AppState, headers: &HeaderMap) -> Option<String> {
+    let remote = s.remote.as_ref()?;
+    let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
+    let token = cookies
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)?
+        .1;
+    remote.phone_subject(token).ok()
+}
+
+/// Vietnamese text for what went wrong.
+fn vi(e: &RemoteError) -> String {
+    match e {
+        RemoteError::WrongPin { remaining } => {
+            format!("Mã PIN không đúng. Còn {remaining} lần thử trước khi bị khóa.")
+        }
+        RemoteError::PinLocked => {
+            "Chứng thư đã bị khóa do nhập sai PIN 5 lần. Vui lòng xác minh lại danh tính để mở khóa.".into()
+        }
+        RemoteError::InvalidOtp(_) => "Mã OTP không đúng, đã hết hạn hoặc đã được dùng.".into(),
+        RemoteError::UnknownCredential(_) => "Không tìm thấy chứng thư số của CCCD này.".into(),
+        RemoteError::UnknownTransaction(_) => "Không tìm thấy yêu cầu ký.".into(),
+        RemoteError::CertificateNotUsable(why) => {
+            format!("Chứng thư số không dùng được ({why}): không thể ký.")
+        }
+        e if e.is_server_error() => {
+            tracing::error!(error = %e, "phone page");
+            "Hệ thống đang gặp sự cố, vui lòng thử lại.".into()
+        }
+        other => format!("Yêu cầu không hợp lệ: {other}"),
+    }
+}
+
+async fn render(s: &AppState, subject: &str, msg: &str) -> Response {
+    let Some(remote) = s.remote.as_ref() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "remote signing is not configured",
+        )
+            .into_response();
+    };
+    let pending = match remote.pending_for(subject).await {
+        Ok(p) => p,
+        Err(e) => return layout(&message(&vi(&e))).into_response(),
+    };
+    let now = remote.clock_now();
+    let mut body = format!(
+        "{}<p>Xin chào, {}. <form method=\"post\" action=\"/phone/logout\" style=\"display:inline\">\
+         <button type=\"submit\">Đăng xuất</button></form></p>",
+        message(msg),
+        esc(subject)
+    );
+    if pending.is_empty() {
+        body.push_str("<p>Không có yêu cầu ký nào đang chờ.</p>");
+    }
+    for p in &pending {
+        let t = &p.record;
+        let docs: String = p
+            .documents
+            .iter()
+            .map(|d| format!("<li>{}</li>", esc(&d.name)))
+            .collect();
+        let needs_otp = remote
+            .info(&t.credential_id)
+            .await
+            .map(|i| i.record.totp_secret.is_some())
+            .unwrap_or(false);
+        let otp = if needs_otp {
+            "<p><label>Mã OTP<br><input name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required></label></p>"
+        } else {
+            ""
+        };
+        body.push_str(&format!(
+            "<section class=\"req\" data-transaction=\"{id}\"><h2>{client} yêu cầu ký</h2>\
+             <p>Mục đích: {desc}</p><p>Tài liệu:</p><ul>{docs}</ul>\
+             <p>Mã đối chiếu (phải trùng với mã trên cổng): <span class=\"code\">{code}</span></p>\
+             <p>Còn {left} giây.</p>\
+             <form method=\"post\" action=\"/phone/requests/{id}/approve\">\
+             <p><label>Mã PIN<br><input name=\"pin\" type=\"password\" inputmode=\"numeric\" required></label></p>{otp}\
+             <button type=\"submit\">Đồng ý ký</button></form>\
+             <form method=\"post\" action=\"/phone/requests/{id}/reject\"><button type=\"submit\">Từ chối</button></form></section>",
+            id = esc(&t.id),
+            client = esc(&p.client_name),
+            desc = esc(&t.description),
+            code = esc(&t.short_code),
+            left = (t.expires_at.seconds() - now.seconds()).max(0),
+        ));
+    }
+    layout(&body).into_response()
+}
+
+async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    match session(&s, &headers) {
+        Some(subject) => render(&s, &subject, "").await,
+        None => login_form("").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    cccd: String,
+    pin: String,
+}
+
+async fn login(State(s): State<AppState>, body: Bytes) -> Response {
+    let Some(remote) = s.remote.clone() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "remote signing is not configured",
+        )
+            .into_response();
+    };
+    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            login_form("Vui lòng nhập số CCCD và mã PIN."),
+        )
+            .into_response();
+    };
+    match remote.phone_login(&form.cccd, &form.pin).await {
+        Ok(token) => {
+            let secure = if s.ca.urls().base().starts_with("https://") {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/phone; Max-Age={}{secure}",
+                kyso_remote::transactions::SESSION_SECONDS
+            );
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::LOCATION, HeaderValue::from_static("/phone")),
+                    (
+                        header::SET_COOKIE,
+                        HeaderValue::from_str(&cookie).expect("ASCII cookie"),
+                    ),
+                ],
+            )
+                .into_response()
+        }
+        Err(e) => (StatusCode::UNAUTHORIZED, login_form(&vi(&e))).into_response(),
+    }
+}
+
+async fn logout() -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/phone".to_owned()),
+            (
+                header::SET_COOKIE,
+                format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/phone; Max-Age=0"),
+            ),
+        ],
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct ApproveForm {
+    pin: Option<String>,
+    otp: Option<String>,
+}
+
+async fn approve(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(subject) = session(&s, &headers) else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            login_form("Phiên đăng nhập đã hết hạn."),
+        )
+            .into_response();
+    };
+    let remote = s.remote.clone().expect("a session implies remote signing");
+    let form: ApproveForm = serde_urlencoded::from_bytes(&body).unwrap_or(ApproveForm {
+        pin: None,
+        otp: None,
+    });
+    let outcome = remote
+        .approve(
+            &subject,
+            &id,
+            form.pin.as_deref(),
+            form.otp.as_deref().filter(|o| !o.is_empty()),
+        )
+        .await;
+    match outcome {
+        Ok(_) => render(&s, &subject, "Đã ký thành công.").await,
+        Err(e) => {
+            let status = match e {
+                RemoteError::UnknownTransaction(_) => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            (status, render(&s, &subject, &vi(&e)).await).into_response()
+        }
+    }
+}
+
+async fn reject(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let Some(subject) = session(&s, &headers) else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            login_form("Phiên đăng nhập đã hết hạn."),
+        )
+            .into_response();
+    };
+    let remote = s.remote.clone().expect("a session implies remote signing");
+    match remote.reject(&subject, &id).await {
+        Ok(()) => render(&s, &subject, "Đã từ chối yêu cầu ký.").await,
+        Err(e) => {
+            let status = match e {
+                RemoteError::UnknownTransaction(_) => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            (status, render(&s, &subject, &vi(&e)).await).into_response()
+        }
+    }
+}
