@@ -19,6 +19,7 @@ mod error;
 pub mod log;
 pub mod token;
 pub mod transactions;
+mod webhook;
 
 pub use error::RemoteError;
 

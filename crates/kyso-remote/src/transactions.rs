@@ -247,6 +247,14 @@ impl RemoteSigning {
                 "request {id} is no longer waiting"
             )));
         }
+        if t.api == "neac" {
+            let signatures: serde_json::Value = serde_json::from_str(&result).unwrap_or_default();
+            self.announce(
+                &t,
+                json!({"transaction_id": id, "status": 1, "signatures": signatures}),
+            )
+            .await;
+        }
         self.ca
             .store()
             .get_transaction(id)
@@ -256,7 +264,7 @@ impl RemoteSigning {
 
     /// The citizen rejects their own request.
     pub async fn reject(&self, subject_id: &str, id: &str) -> Result<(), RemoteError> {
-        self.own_waiting(subject_id, id).await?;
+        let t = self.own_waiting(subject_id, id).await?;
         if !self
             .ca
             .store()
@@ -267,7 +275,24 @@ impl RemoteSigning {
                 "request {id} is no longer waiting"
             )));
         }
+        if t.api == "neac" {
+            self.announce(&t, json!({"transaction_id": id, "status": 4002}))
+                .await;
+        }
         Ok(())
+    }
+
+    /// Tells the portal, if it registered a callback URL.
+    async fn announce(&self, t: &TransactionRecord, body: serde_json::Value) {
+        match self.ca.store().get_client(&t.client_id).await {
+            Ok(Some(c)) => {
+                if let Some(url) = c.callback_url {
+                    crate::webhook::notify(url, body);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "webhook: reading the client failed"),
+        }
     }
 
     /// Phone-page log-in: CCCD and the PIN of the citizen's first credential (the same

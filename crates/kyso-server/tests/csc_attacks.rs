@@ -967,3 +967,82 @@ async fn csc_asynchronous_authorisation_completes_on_the_phone() {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["signatures"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_portal_is_told_through_its_callback_url() {
+    let e = env().await;
+    // The portal's callback endpoint, on loopback.
+    let received: Arc<std::sync::Mutex<Vec<Value>>> = Arc::default();
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/kyso/callback",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/kyso/callback", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let remote = e.state.remote.clone().unwrap();
+    let z = remote
+        .add_client("Cổng Z", Some(&url), "public-service")
+        .await
+        .unwrap();
+    let z = (z.record.client_id, z.secret);
+
+    let docs = json!([{"hash": hash(5), "name": "a.pdf"}]);
+    let (_, v) = neac(
+        &e,
+        "sign",
+        &z,
+        json!({"user_id": B_CCCD, "documents": docs}),
+    )
+    .await;
+    let signed = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let (_, v) = neac(
+        &e,
+        "sign",
+        &z,
+        json!({"user_id": B_CCCD, "documents": docs}),
+    )
+    .await;
+    let rejected = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let cookie = login(&e, B_CCCD, PIN_B).await;
+    phone(
+        &e,
+        &format!("/requests/{signed}/approve"),
+        Some(&cookie),
+        &format!("pin={PIN_B}"),
+    )
+    .await;
+    phone(
+        &e,
+        &format!("/requests/{rejected}/reject"),
+        Some(&cookie),
+        "",
+    )
+    .await;
+    for _ in 0..100 {
+        if received.lock().unwrap().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let by_id = |id: &str| {
+        got.iter()
+            .find(|v| v["transaction_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id(&signed)["status"], 1);
+    assert_eq!(by_id(&signed)["signatures"].as_array().unwrap().len(), 1);
+    assert_eq!(by_id(&rejected)["status"], 4002);
+}
