@@ -605,24 +605,15 @@ impl RemoteSigning {
         })
     }
 
-    /// `signatures/signHash`: spends the SAD, then signs the hashes it names. Returns the
-    /// signatures (base64) in request order.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn sign_hash(
+    /// Spends a SAD and checks it was issued to this client for this credential. Spent
+    /// first, whatever follows: a SAD presented with the wrong client, credential or hashes
+    /// is gone, not retried.
+    async fn spend_sad(
         &self,
         client_id: &str,
         credential_id: &str,
         sad: &str,
-        hashes: &[String],
-        sign_algo: &str,
-        hash_algo: Option<&str>,
-        sign_algo_params: Option<&str>,
-    ) -> Result<Vec<String>, RemoteError> {
-        if hashes.is_empty() {
-            return Err(RemoteError::InvalidRequest("no hash to sign".into()));
-        }
-        // Spent first, whatever follows: a SAD presented with the wrong credential, client
-        // or hashes is gone, not retried.
+    ) -> Result<SadRecord, RemoteError> {
         let spent = match self
             .writes
             .write(RemoteWrite::ConsumeSad {
@@ -646,6 +637,26 @@ impl RemoteSigning {
                 "issued for another credential".into(),
             ));
         }
+        Ok(spent)
+    }
+
+    /// `signatures/signHash`: spends the SAD, then signs the hashes it names. Returns the
+    /// signatures (base64) in request order.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sign_hash(
+        &self,
+        client_id: &str,
+        credential_id: &str,
+        sad: &str,
+        hashes: &[String],
+        sign_algo: &str,
+        hash_algo: Option<&str>,
+        sign_algo_params: Option<&str>,
+    ) -> Result<Vec<String>, RemoteError> {
+        if hashes.is_empty() {
+            return Err(RemoteError::InvalidRequest("no hash to sign".into()));
+        }
+        let spent = self.spend_sad(client_id, credential_id, sad).await?;
         if hashes.len() > spent.num_signatures as usize {
             return Err(RemoteError::InvalidHash(format!(
                 "{} hashes, but {} signatures were authorised",
@@ -758,29 +769,7 @@ impl RemoteSigning {
         credential_id: &str,
         sad: &str,
     ) -> Result<Authorization, RemoteError> {
-        let old = match self
-            .writes
-            .write(RemoteWrite::ConsumeSad {
-                sad_hash: sha256(sad.as_bytes()),
-                now: self.now(),
-            })
-            .await?
-        {
-            RemoteWriteOutcome::Consumed(Some(s)) => s,
-            _ => {
-                return Err(RemoteError::InvalidSad(
-                    "unknown, already used or expired".into(),
-                ));
-            }
-        };
-        if old.client_id != client_id {
-            return Err(RemoteError::InvalidSad("issued to another client".into()));
-        }
-        if old.credential_id != credential_id {
-            return Err(RemoteError::InvalidSad(
-                "issued for another credential".into(),
-            ));
-        }
+        let old = self.spend_sad(client_id, credential_id, sad).await?;
         let record = self.state(credential_id).await?;
         let fresh = random_token();
         let lifetime = self.config.sad_lifetime_seconds;

@@ -165,6 +165,21 @@ async fn render(s: &AppState, subject: &str, msg: &str) -> Response {
     layout(&body).into_response()
 }
 
+/// The page after a decision: the list again, with what happened.
+async fn decided(s: &AppState, subject: &str, outcome: Result<&str, RemoteError>) -> Response {
+    match outcome {
+        Ok(done) => render(s, subject, done).await,
+        Err(e) => {
+            // Another citizen's request is reported as not found, like one that never was.
+            let status = match e {
+                RemoteError::UnknownTransaction(_) => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            (status, render(s, subject, &vi(&e)).await).into_response()
+        }
+    }
+}
+
 async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
     match session(&s, &headers) {
         Some(subject) => render(&s, &subject, "").await,
@@ -266,16 +281,7 @@ async fn approve(
             form.otp.as_deref().filter(|o| !o.is_empty()),
         )
         .await;
-    match outcome {
-        Ok(_) => render(&s, &subject, "Đã ký thành công.").await,
-        Err(e) => {
-            let status = match e {
-                RemoteError::UnknownTransaction(_) => StatusCode::NOT_FOUND,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            (status, render(&s, &subject, &vi(&e)).await).into_response()
-        }
-    }
+    decided(&s, &subject, outcome.map(|_| "Đã ký thành công.")).await
 }
 
 async fn reject(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -287,14 +293,6 @@ async fn reject(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<St
             .into_response();
     };
     let remote = s.remote.clone().expect("a session implies remote signing");
-    match remote.reject(&subject, &id).await {
-        Ok(()) => render(&s, &subject, "Đã từ chối yêu cầu ký.").await,
-        Err(e) => {
-            let status = match e {
-                RemoteError::UnknownTransaction(_) => StatusCode::NOT_FOUND,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            (status, render(&s, &subject, &vi(&e)).await).into_response()
-        }
-    }
+    let outcome = remote.reject(&subject, &id).await;
+    decided(&s, &subject, outcome.map(|()| "Đã từ chối yêu cầu ký.")).await
 }
