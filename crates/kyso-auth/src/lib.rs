@@ -4,6 +4,7 @@
 //!   failures lock the credential ([`pin::MAX_FAILURES`]).
 //! - [`totp`]: RFC 6238 one-time passwords (SHA-1, 6 digits, 30 s), each accepted once.
 //! - [`base32`]: RFC 4648 base32, the form authenticator apps take secrets in.
+//! - [`webauthn`]: passkeys (ES256, user verification required) as the phone's factor.
 //!
 //! Nothing here reads a clock, a file or a database: time and secrets are arguments.
 
@@ -12,3 +13,4 @@
 pub mod base32;
 pub mod pin;
 pub mod totp;
+pub mod webauthn;
