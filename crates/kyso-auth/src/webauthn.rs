@@ -169,6 +169,17 @@ fn sha256(data: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// The challenge a client data JSON carries (to find out which challenge the caller must
+/// then check it against).
+pub fn challenge_of(client_data_json: &[u8]) -> Result<Vec<u8>, WebAuthnError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(client_data_json).map_err(|_| malformed("clientDataJSON"))?;
+    v["challenge"]
+        .as_str()
+        .and_then(|c| B64URL.decode(c.trim_end_matches('=')).ok())
+        .ok_or_else(|| malformed("challenge"))
+}
+
 /// Checks the client data of a ceremony.
 fn check_client_data(
     rp: &RelyingParty,

@@ -17,6 +17,7 @@ pub mod algorithms;
 mod batch;
 mod error;
 pub mod log;
+pub mod passkeys;
 pub mod token;
 pub mod transactions;
 mod webhook;
@@ -209,6 +210,11 @@ impl RemoteSigning {
             secrets: Arc::new(secrets),
             config,
         }
+    }
+
+    /// The store (for read-only views such as the phone page's).
+    pub fn ca_store(&self) -> &Arc<dyn kyso_store::Store> {
+        self.ca.store()
     }
 
     /// Settings in force.

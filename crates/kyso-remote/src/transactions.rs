@@ -177,7 +177,7 @@ impl RemoteSigning {
         Ok(out)
     }
 
-    async fn own_waiting(
+    pub(crate) async fn own_waiting(
         &self,
         subject_id: &str,
         id: &str,
@@ -210,6 +210,18 @@ impl RemoteSigning {
         let record = self.state(&t.credential_id).await?;
         self.check_pin(&record, pin).await?;
         self.check_otp(&record, otp).await?;
+        self.complete(t, record).await
+    }
+
+    /// Approves a request whose citizen has just been verified (PIN [+ OTP], or a passkey
+    /// with user verification): authorises, and for NEAC signs; records the decision.
+    pub(crate) async fn complete(
+        &self,
+        t: TransactionRecord,
+        record: kyso_store::credentials::CredentialRecord,
+    ) -> Result<TransactionRecord, RemoteError> {
+        let id = t.id.clone();
+        let id = id.as_str();
         let documents: Vec<Document> = serde_json::from_str(&t.documents)
             .map_err(|_| RemoteError::Storage(format!("documents of {}", t.id)))?;
         let hashes: Vec<String> = documents.into_iter().map(|d| d.hash).collect();

@@ -25,7 +25,48 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/requests/{id}/approve", post(approve))
         .route("/requests/{id}/reject", post(reject))
+        .route("/passkey/options", post(passkey_options))
+        .route("/passkey", post(passkey_register))
+        .route("/requests/{id}/passkey/options", post(approval_options))
+        .route("/requests/{id}/passkey", post(approve_passkey))
 }
+
+/// The page's only script: passkey ceremonies (WebAuthn), posting base64url JSON.
+const SCRIPT: &str = r#"<script>
+const b64u = b => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g,'-').replace(/\//g,'_').replace(/=+$/,'');
+const unb64u = s => Uint8Array.from(atob(s.replace(/-/g,'+').replace(/_/g,'/')), c => c.charCodeAt(0));
+function say(m) { document.getElementById('passkey-status').textContent = m; }
+async function post(url, body) {
+  const r = await fetch(url, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body || {})});
+  const j = await r.json();
+  if (!r.ok) throw new Error(j.error || r.status);
+  return j;
+}
+async function registerPasskey() {
+  try {
+    const o = await post('/phone/passkey/options');
+    const c = await navigator.credentials.create({publicKey: {
+      challenge: unb64u(o.challenge), rp: {id: o.rpId, name: 'kyso'},
+      user: {id: unb64u(o.userHandle), name: o.userName, displayName: o.userName},
+      pubKeyCredParams: [{type: 'public-key', alg: -7}],
+      authenticatorSelection: {userVerification: 'required', residentKey: 'preferred'},
+      attestation: 'none', timeout: 120000}});
+    await post('/phone/passkey', {clientDataJSON: b64u(c.response.clientDataJSON), attestationObject: b64u(c.response.attestationObject)});
+    say('Đã đăng ký passkey.');
+  } catch (e) { say('Không đăng ký được passkey: ' + e.message); }
+}
+async function approveWithPasskey(id) {
+  try {
+    const o = await post('/phone/requests/' + id + '/passkey/options');
+    const a = await navigator.credentials.get({publicKey: {
+      challenge: unb64u(o.challenge), rpId: o.rpId, userVerification: 'required', timeout: 120000,
+      allowCredentials: o.allow.map(c => ({type: 'public-key', id: unb64u(c)}))}});
+    await post('/phone/requests/' + id + '/passkey', {id: a.id, clientDataJSON: b64u(a.response.clientDataJSON),
+      authenticatorData: b64u(a.response.authenticatorData), signature: b64u(a.response.signature)});
+    location.href = '/phone?done=signed';
+  } catch (e) { say('Không xác nhận được bằng passkey: ' + e.message); }
+}
+</script>"#;
 
 /// Escapes text for HTML element content and attribute values.
 fn esc(s: &str) -> String {
@@ -120,9 +161,17 @@ async fn render(s: &AppState, subject: &str, msg: &str) -> Response {
         Err(e) => return layout(&message(&vi(&e))).into_response(),
     };
     let now = remote.clock_now();
+    let has_passkey = remote
+        .ca_store()
+        .passkeys_of(subject)
+        .await
+        .map(|p| !p.is_empty())
+        .unwrap_or(false);
     let mut body = format!(
         "{}<p>Xin chào, {}. <form method=\"post\" action=\"/phone/logout\" style=\"display:inline\">\
-         <button type=\"submit\">Đăng xuất</button></form></p>",
+         <button type=\"submit\">Đăng xuất</button></form></p>\
+         <p><button type=\"button\" onclick=\"registerPasskey()\">Đăng ký passkey</button></p>\
+         <p id=\"passkey-status\" role=\"status\"></p>{SCRIPT}",
         message(msg),
         esc(subject)
     );
@@ -153,13 +202,21 @@ async fn render(s: &AppState, subject: &str, msg: &str) -> Response {
              <p>Còn {left} giây.</p>\
              <form method=\"post\" action=\"/phone/requests/{id}/approve\">\
              <p><label>Mã PIN<br><input name=\"pin\" type=\"password\" inputmode=\"numeric\" required></label></p>{otp}\
-             <button type=\"submit\">Đồng ý ký</button></form>\
+             <button type=\"submit\">Đồng ý ký</button></form>{passkey}\
              <form method=\"post\" action=\"/phone/requests/{id}/reject\"><button type=\"submit\">Từ chối</button></form></section>",
             id = esc(&t.id),
             client = esc(&p.client_name),
             desc = esc(&t.description),
             code = esc(&t.short_code),
             left = (t.expires_at.seconds() - now.seconds()).max(0),
+            passkey = if has_passkey {
+                format!(
+                    "<button type=\"button\" onclick=\"approveWithPasskey('{}')\">Xác nhận bằng passkey</button>",
+                    esc(&t.id)
+                )
+            } else {
+                String::new()
+            },
         ));
     }
     layout(&body).into_response()
@@ -180,9 +237,18 @@ async fn decided(s: &AppState, subject: &str, outcome: Result<&str, RemoteError>
     }
 }
 
-async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+async fn page(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let msg = if query.as_deref() == Some("done=signed") {
+        "Đã ký thành công."
+    } else {
+        ""
+    };
     match session(&s, &headers) {
-        Some(subject) => render(&s, &subject, "").await,
+        Some(subject) => render(&s, &subject, msg).await,
         None => login_form("").into_response(),
     }
 }
@@ -295,4 +361,127 @@ async fn reject(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<St
     let remote = s.remote.clone().expect("a session implies remote signing");
     let outcome = remote.reject(&subject, &id).await;
     decided(&s, &subject, outcome.map(|()| "Đã từ chối yêu cầu ký.")).await
+}
+
+fn json_error(status: StatusCode, e: &RemoteError) -> Response {
+    (status, axum::Json(serde_json::json!({"error": vi(e)}))).into_response()
+}
+
+fn b64u(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()
+}
+
+fn options_json(o: &kyso_remote::passkeys::PasskeyOptions) -> Response {
+    axum::Json(serde_json::json!({
+        "challenge": o.challenge, "rpId": o.rp_id, "userHandle": o.user_handle,
+        "userName": o.user_name, "allow": o.allow,
+    }))
+    .into_response()
+}
+
+async fn passkey_options(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(subject) = session(&s, &headers) else {
+        return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
+    };
+    let remote = s.remote.clone().expect("a session implies remote signing");
+    match remote.passkey_registration_options(&subject) {
+        Ok(o) => options_json(&o),
+        Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    #[serde(rename = "clientDataJSON")]
+    client_data_json: String,
+    #[serde(rename = "attestationObject")]
+    attestation_object: String,
+}
+
+async fn passkey_register(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(subject) = session(&s, &headers) else {
+        return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
+    };
+    let remote = s.remote.clone().expect("a session implies remote signing");
+    let bad = || {
+        json_error(
+            StatusCode::BAD_REQUEST,
+            &RemoteError::InvalidRequest("malformed passkey registration".into()),
+        )
+    };
+    let Ok(r) = serde_json::from_slice::<Registration>(&body) else {
+        return bad();
+    };
+    let (Some(cd), Some(att)) = (b64u(&r.client_data_json), b64u(&r.attestation_object)) else {
+        return bad();
+    };
+    match remote.register_passkey(&subject, &cd, &att).await {
+        Ok(()) => axum::Json(serde_json::json!({"ok": true})).into_response(),
+        Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
+    }
+}
+
+async fn approval_options(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(subject) = session(&s, &headers) else {
+        return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
+    };
+    let remote = s.remote.clone().expect("a session implies remote signing");
+    match remote.passkey_approval_options(&subject, &id).await {
+        Ok(o) => options_json(&o),
+        Err(e @ RemoteError::UnknownTransaction(_)) => json_error(StatusCode::NOT_FOUND, &e),
+        Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Assertion {
+    id: String,
+    #[serde(rename = "clientDataJSON")]
+    client_data_json: String,
+    #[serde(rename = "authenticatorData")]
+    authenticator_data: String,
+    signature: String,
+}
+
+async fn approve_passkey(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(subject) = session(&s, &headers) else {
+        return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
+    };
+    let remote = s.remote.clone().expect("a session implies remote signing");
+    let bad = || {
+        json_error(
+            StatusCode::BAD_REQUEST,
+            &RemoteError::InvalidRequest("malformed passkey assertion".into()),
+        )
+    };
+    let Ok(a) = serde_json::from_slice::<Assertion>(&body) else {
+        return bad();
+    };
+    let (Some(cd), Some(ad), Some(sig)) = (
+        b64u(&a.client_data_json),
+        b64u(&a.authenticator_data),
+        b64u(&a.signature),
+    ) else {
+        return bad();
+    };
+    match remote
+        .approve_with_passkey(&subject, &id, &a.id, &cd, &ad, &sig)
+        .await
+    {
+        Ok(_) => axum::Json(serde_json::json!({"ok": true})).into_response(),
+        Err(e @ RemoteError::UnknownTransaction(_)) => json_error(StatusCode::NOT_FOUND, &e),
+        Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
+    }
 }

@@ -93,6 +93,21 @@ pub struct TransactionRecord {
     pub result: Option<String>,
 }
 
+/// A citizen's passkey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    /// The authenticator's credential id, base64url.
+    pub id: String,
+    /// Owner.
+    pub subject_id: String,
+    /// DER SubjectPublicKeyInfo (P-256).
+    pub public_key: Vec<u8>,
+    /// Last signature counter seen.
+    pub sign_count: u32,
+    /// When registered.
+    pub created_at: UnixTime,
+}
+
 /// Signature activation data: what one authorisation allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SadRecord {
@@ -222,6 +237,18 @@ pub trait CredentialStore: Send + Sync {
         id: &str,
         expected: Option<i64>,
         new: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Registers a passkey. [`StoreError::Duplicate`] if its id exists.
+    async fn insert_passkey(&self, p: &PasskeyRecord) -> Result<(), StoreError>;
+    /// A citizen's passkeys.
+    async fn passkeys_of(&self, subject_id: &str) -> Result<Vec<PasskeyRecord>, StoreError>;
+    /// Moves a passkey's counter from `expected` to `new`. False if it moved meanwhile.
+    async fn set_passkey_count(
+        &self,
+        id: &str,
+        expected: u32,
+        new: u32,
     ) -> Result<bool, StoreError>;
 
     /// Records a new signature request.
@@ -698,6 +725,55 @@ macro_rules! impl_credential_store {
                         .await?,
                 }
                 .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn insert_passkey(
+                &self,
+                p: &$crate::credentials::PasskeyRecord,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query("INSERT INTO passkeys (id, subject_id, public_key, sign_count, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&p.id)
+                    .bind(&p.subject_id)
+                    .bind(&p.public_key)
+                    .bind(i64::from(p.sign_count))
+                    .bind(p.created_at.seconds())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| $crate::StoreError::from_insert(e, "passkey".into()))?;
+                Ok(())
+            }
+
+            async fn passkeys_of(
+                &self,
+                subject_id: &str,
+            ) -> Result<Vec<$crate::credentials::PasskeyRecord>, $crate::StoreError> {
+                let rows: Vec<(String, String, Vec<u8>, i64, i64)> = sqlx::query_as(
+                    "SELECT id, subject_id, public_key, sign_count, created_at FROM passkeys WHERE subject_id = $1 ORDER BY created_at, id",
+                )
+                .bind(subject_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, subject_id, public_key, count, at)| $crate::credentials::PasskeyRecord {
+                        id,
+                        subject_id,
+                        public_key,
+                        sign_count: count.clamp(0, i64::from(u32::MAX)) as u32,
+                        created_at: kyso_core::UnixTime(at),
+                    })
+                    .collect())
+            }
+
+            async fn set_passkey_count(&self, id: &str, expected: u32, new: u32) -> Result<bool, $crate::StoreError> {
+                let n = sqlx::query("UPDATE passkeys SET sign_count = $1 WHERE id = $2 AND sign_count = $3")
+                    .bind(i64::from(new))
+                    .bind(id)
+                    .bind(i64::from(expected))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
                 Ok(n == 1)
             }
 

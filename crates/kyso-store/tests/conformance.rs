@@ -115,6 +115,7 @@ conformance!(
     the_transparency_log_appends_leaves_and_keeps_its_frontier,
     grouped_remote_writes_apply_in_order_and_all_or_nothing,
     signature_requests_are_decided_once_while_waiting,
+    passkeys_round_trip_and_their_counters_only_move_from_what_was_read,
 );
 
 impl Db {
@@ -1083,4 +1084,29 @@ async fn signature_requests_are_decided_once_while_waiting(db: &Db) {
         racing.into_iter().filter(|r| *r.as_ref().unwrap()).count(),
         1
     );
+}
+
+async fn passkeys_round_trip_and_their_counters_only_move_from_what_was_read(db: &Db) {
+    use kyso_store::credentials::PasskeyRecord;
+    let s: &dyn Store = &**db;
+    let p = PasskeyRecord {
+        id: "q83v".into(),
+        subject_id: "CCCD:046190012345".into(),
+        public_key: vec![1, 2, 3],
+        sign_count: 0,
+        created_at: T0,
+    };
+    s.insert_passkey(&p).await.unwrap();
+    assert!(matches!(
+        s.insert_passkey(&p).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(
+        s.passkeys_of("CCCD:046190012345").await.unwrap(),
+        vec![p.clone()]
+    );
+    assert!(s.passkeys_of("CCCD:001190000000").await.unwrap().is_empty());
+    assert!(s.set_passkey_count("q83v", 0, 5).await.unwrap());
+    assert!(!s.set_passkey_count("q83v", 0, 6).await.unwrap());
+    assert_eq!(s.passkeys_of(&p.subject_id).await.unwrap()[0].sign_count, 5);
 }

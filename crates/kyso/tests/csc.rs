@@ -163,3 +163,49 @@ fn every_authorisation_and_signature_is_in_the_transparency_log_and_audit_verify
     let out = k.run(&["log", "show", "--credential", &c.id]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
 }
+
+#[test]
+fn a_citizen_approves_a_portal_request_with_a_passkey_in_chromium() {
+    let k = Kyso::sqlite();
+    let port = free_port();
+    // WebAuthn needs a domain (or localhost), not an IP address, as its RP ID.
+    let base = format!("http://localhost:{port}");
+    k.ok(&["ca", "init", "--public-url", &base]);
+    let client = client(&k);
+    credential(&k, "046190000801", "p256");
+    let _server = k.serve_at(&format!("127.0.0.1:{port}"), &[]);
+    let neac = |path: &str, body: serde_json::Value| -> serde_json::Value {
+        let mut body = body;
+        body["sp_id"] = client.0.clone().into();
+        body["sp_password"] = client.1.clone().into();
+        let (code, out) = http_post(
+            &format!("http://127.0.0.1:{port}/neac/v1/{path}"),
+            "application/json",
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(code, 200, "{}", text(&out));
+        serde_json::from_slice(&out).unwrap()
+    };
+    let v = neac(
+        "sign",
+        serde_json::json!({"user_id": "046190000801", "description": "Đăng ký thường trú",
+                           "documents": [{"hash": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "name": "Tờ khai.pdf"}]}),
+    );
+    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/passkey.mjs");
+    let out = Command::new("node")
+        .arg(&script)
+        .args([&base, "046190000801", "482913", &id])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .output()
+        .expect("node (scripts/test installs playwright-core and chromium)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let v = neac("get_transaction", serde_json::json!({"transaction_id": id}));
+    assert_eq!(v["status"], 1, "{v}");
+    assert_eq!(v["data"]["signatures"].as_array().unwrap().len(), 1);
+}
