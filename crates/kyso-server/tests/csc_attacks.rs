@@ -1046,3 +1046,51 @@ async fn the_portal_is_told_through_its_callback_url() {
     assert_eq!(by_id(&signed)["signatures"].as_array().unwrap().len(), 1);
     assert_eq!(by_id(&rejected)["status"], 4002);
 }
+
+#[tokio::test]
+async fn passkey_ceremonies_are_bound_to_the_citizen_and_the_request() {
+    let e = env().await;
+    let docs = json!([{"hash": hash(1), "name": "a.pdf"}]);
+    let (_, v) = neac(
+        &e,
+        "sign",
+        &e.x,
+        json!({"user_id": B_CCCD, "documents": docs}),
+    )
+    .await;
+    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let code = otp(&e);
+    let (_, cookie, _) = phone(
+        &e,
+        "/login",
+        None,
+        &format!("cccd={A_CCCD}&pin={PIN_A}&otp={code}"),
+    )
+    .await;
+    let a = cookie.unwrap();
+    // A asks for a challenge to approve B's request: unknown to A.
+    let (status, _, _) = phone(&e, &format!("/requests/{id}/passkey/options"), Some(&a), "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // B has no passkey yet: no approval ceremony.
+    let b = login(&e, B_CCCD, PIN_B).await;
+    let (status, _, body) =
+        phone(&e, &format!("/requests/{id}/passkey/options"), Some(&b), "").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // A registration whose challenge was issued to A is refused for B (and a forged one).
+    let remote = e.state.remote.clone().unwrap();
+    let opts = remote
+        .passkey_registration_options("CCCD:046190000601")
+        .unwrap();
+    let client_data = format!(
+        r#"{{"type":"webauthn.create","challenge":"{}","origin":"http://ca.kyso.vn"}}"#,
+        opts.challenge
+    );
+    let err = remote
+        .register_passkey("CCCD:046190000602", client_data.as_bytes(), &[0xa0])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("challenge"), "{err}");
+    // Still waiting, nothing signed.
+    let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
+    assert_eq!(v["status"], 4000);
+}
