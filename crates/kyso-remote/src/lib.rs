@@ -662,29 +662,63 @@ impl RemoteSigning {
         if hashes.is_empty() {
             return Err(RemoteError::InvalidRequest("no hash to sign".into()));
         }
-        let spent = self.spend_sad(client_id, credential_id, sad).await?;
-        if hashes.len() > spent.num_signatures as usize {
-            return Err(RemoteError::InvalidHash(format!(
-                "{} hashes, but {} signatures were authorised",
-                hashes.len(),
-                spent.num_signatures
-            )));
-        }
-        let mut digests = Vec::with_capacity(hashes.len());
-        for h in hashes {
-            let (bytes, canonical) = canonical_hash(h)?;
-            if !spent.hashes.contains(&canonical) {
-                return Err(RemoteError::InvalidHash(format!(
-                    "hash {h} was not authorised"
-                )));
-            }
-            digests.push(bytes);
-        }
+        let (digests, canonical): (Vec<Vec<u8>>, Vec<String>) = hashes
+            .iter()
+            .map(|h| canonical_hash(h))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
         // The status is read now, whatever is cached: a suspension stops signing at once.
         let record = self.state(credential_id).await?;
         let fixed = self.fixed_parts(credential_id).await?;
         let key = &fixed.1;
         let scheme = algorithms::scheme_for(key.algorithm, sign_algo, hash_algo, sign_algo_params)?;
+        // One durable write spends the SAD and, if it allows exactly this, logs the
+        // signature: no signature leaves kyso without its log entry.
+        let now = self.now();
+        let log = NewLogEntry {
+            credential_id: credential_id.to_owned(),
+            kind: "sign".into(),
+            at: now,
+            leaf: log::leaf(&json!({
+                "kind": "sign",
+                "credential": credential_id,
+                "certificate": record.serial,
+                "client": client_id,
+                "hashes": canonical,
+                "purpose": self.purpose_of(client_id).await?,
+                "algorithm": scheme.as_str(),
+                "at": now.seconds(),
+            })),
+        };
+        let outcome = self
+            .writes
+            .write(RemoteWrite::SpendSad {
+                sad_hash: sha256(sad.as_bytes()),
+                now,
+                client_id: client_id.to_owned(),
+                credential_id: credential_id.to_owned(),
+                hashes: canonical.clone(),
+                log,
+            })
+            .await?;
+        match outcome {
+            RemoteWriteOutcome::Spent(Some(_), true) => {}
+            RemoteWriteOutcome::Spent(Some(spent), false) => {
+                return Err(refusal(
+                    &spent,
+                    client_id,
+                    credential_id,
+                    &canonical,
+                    hashes,
+                ));
+            }
+            _ => {
+                return Err(RemoteError::InvalidSad(
+                    "unknown, already used or expired".into(),
+                ));
+            }
+        }
         let refs: Vec<&[u8]> = digests.iter().map(Vec::as_slice).collect();
         let signatures: Vec<String> = self
             .ca
@@ -697,26 +731,6 @@ impl RemoteSigning {
             .iter()
             .map(|sig| B64.encode(sig))
             .collect();
-        // Logged before it is released: no signature leaves kyso without a log entry.
-        let now = self.now();
-        let signed: Vec<String> = digests.iter().map(|d| B64.encode(d)).collect();
-        self.writes
-            .write(RemoteWrite::AppendLog(vec![NewLogEntry {
-                credential_id: credential_id.to_owned(),
-                kind: "sign".into(),
-                at: now,
-                leaf: log::leaf(&json!({
-                    "kind": "sign",
-                    "credential": credential_id,
-                    "certificate": record.serial,
-                    "client": client_id,
-                    "hashes": signed,
-                    "purpose": self.purpose_of(client_id).await?,
-                    "algorithm": scheme.as_str(),
-                    "at": now.seconds(),
-                })),
-            }]))
-            .await?;
         tracing::debug!(credential = %credential_id, client = client_id, n = signatures.len(), %scheme, "hashes signed");
         Ok(signatures)
     }
@@ -821,6 +835,35 @@ impl RemoteSigning {
     pub async fn log_of(&self, credential_id: &str) -> Result<Vec<log::ProvenEntry>, RemoteError> {
         log::entries_with_proofs(self.ca.store().as_ref(), credential_id).await
     }
+}
+
+/// Why a spent SAD did not allow a signHash request.
+fn refusal(
+    spent: &SadRecord,
+    client_id: &str,
+    credential_id: &str,
+    canonical: &[String],
+    given: &[String],
+) -> RemoteError {
+    if spent.client_id != client_id {
+        return RemoteError::InvalidSad("issued to another client".into());
+    }
+    if spent.credential_id != credential_id {
+        return RemoteError::InvalidSad("issued for another credential".into());
+    }
+    if canonical.len() > spent.num_signatures as usize {
+        return RemoteError::InvalidHash(format!(
+            "{} hashes, but {} signatures were authorised",
+            canonical.len(),
+            spent.num_signatures
+        ));
+    }
+    let stray = canonical
+        .iter()
+        .zip(given)
+        .find(|(c, _)| !spent.hashes.contains(c))
+        .map_or("?", |(_, g)| g.as_str());
+    RemoteError::InvalidHash(format!("hash {stray} was not authorised"))
 }
 
 fn totp_context(credential_id: &str) -> String {

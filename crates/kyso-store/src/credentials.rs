@@ -198,6 +198,23 @@ pub enum RemoteWrite {
     },
     /// [`CredentialStore::append_log`].
     AppendLog(Vec<NewLogEntry>),
+    /// Spends a SAD and, only if it was issued to `client_id` for `credential_id` and
+    /// allows `hashes` (canonical base64, at most its count), appends `log` — in one
+    /// transaction, so a signature's log entry exists exactly when its SAD was good.
+    SpendSad {
+        /// SHA-256 of the SAD.
+        sad_hash: Vec<u8>,
+        /// Now.
+        now: UnixTime,
+        /// The caller.
+        client_id: String,
+        /// The credential asked for.
+        credential_id: String,
+        /// The hashes to sign.
+        hashes: Vec<String>,
+        /// The signature's log entry.
+        log: NewLogEntry,
+    },
 }
 
 /// What a [`RemoteWrite`] did.
@@ -209,6 +226,19 @@ pub enum RemoteWriteOutcome {
     Consumed(Option<SadRecord>),
     /// Where the entries went.
     Appended(LogAppend),
+    /// The SAD spent (if it was spendable), and whether it allowed the request (then the
+    /// log entry was appended).
+    Spent(Option<SadRecord>, bool),
+}
+
+impl SadRecord {
+    /// Whether this SAD allows `client_id` to sign `hashes` with `credential_id`.
+    pub fn allows(&self, client_id: &str, credential_id: &str, hashes: &[String]) -> bool {
+        self.client_id == client_id
+            && self.credential_id == credential_id
+            && hashes.len() <= self.num_signatures as usize
+            && hashes.iter().all(|h| self.hashes.contains(h))
+    }
 }
 
 /// Storage of the remote-signing records (part of [`crate::Store`]).
@@ -566,6 +596,14 @@ macro_rules! impl_credential_store {
                         }
                         RemoteWrite::AppendLog(entries) => {
                             RemoteWriteOutcome::Appended(append_log_in(&mut tx, entries).await?)
+                        }
+                        RemoteWrite::SpendSad { sad_hash, now, client_id, credential_id, hashes, log } => {
+                            let sad = consume_sad_in(&mut *tx, sad_hash, *now).await?;
+                            let allowed = sad.as_ref().is_some_and(|s| s.allows(client_id, credential_id, hashes));
+                            if allowed {
+                                append_log_in(&mut tx, std::slice::from_ref(log)).await?;
+                            }
+                            RemoteWriteOutcome::Spent(sad, allowed)
                         }
                     });
                 }

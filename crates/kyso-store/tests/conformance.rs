@@ -1001,6 +1001,40 @@ async fn grouped_remote_writes_apply_in_order_and_all_or_nothing(db: &Db) {
         "spent once, even in one batch"
     );
     assert!(matches!(out[3], RemoteWriteOutcome::Appended(a) if a.first == 1 && a.size == 3));
+    // A spend logs only what the SAD allows.
+    s.insert_sad(&sad(7), &log_entry(&c.id, 9)).await.unwrap();
+    s.insert_sad(&sad(8), &log_entry(&c.id, 10)).await.unwrap();
+    let before = s.log_state().await.unwrap().size();
+    let spend = |h: u8, client: &str, hashes: Vec<String>| RemoteWrite::SpendSad {
+        sad_hash: vec![h; 32],
+        now,
+        client_id: client.into(),
+        credential_id: c.id.clone(),
+        hashes,
+        log: log_entry(&c.id, 11),
+    };
+    let out = s
+        .apply_remote_writes(&[
+            spend(7, "other-client", vec!["AAAA".into()]),
+            spend(8, "portal", vec!["AAAA".into()]),
+            spend(8, "portal", vec!["AAAA".into()]),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&out[0], RemoteWriteOutcome::Spent(Some(_), false)),
+        "spent, not allowed"
+    );
+    assert!(matches!(&out[1], RemoteWriteOutcome::Spent(Some(_), true)));
+    assert!(
+        matches!(&out[2], RemoteWriteOutcome::Spent(None, false)),
+        "replay"
+    );
+    assert_eq!(
+        s.log_state().await.unwrap().size(),
+        before + 1,
+        "only the allowed spend is logged"
+    );
     // A failing write (a duplicate SAD) undoes the whole group.
     let err = s
         .apply_remote_writes(&[
@@ -1010,7 +1044,7 @@ async fn grouped_remote_writes_apply_in_order_and_all_or_nothing(db: &Db) {
         .await;
     assert!(matches!(err, Err(StoreError::Duplicate(_))), "{err:?}");
     assert!(s.consume_sad(&[2; 32], now).await.unwrap().is_none());
-    assert_eq!(s.log_state().await.unwrap().size(), 3);
+    assert_eq!(s.log_state().await.unwrap().size(), before + 1);
 }
 
 async fn signature_requests_are_decided_once_while_waiting(db: &Db) {
