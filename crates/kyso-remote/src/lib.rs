@@ -824,6 +824,47 @@ impl RemoteSigning {
         })
     }
 
+    /// Unlocks a credential locked by wrong PINs once the citizen proved their identity
+    /// again; the unlock and who verified are appended to the transparency log.
+    pub async fn unlock(&self, credential_id: &str, verified_by: &str) -> Result<(), RemoteError> {
+        let verified_by = kyso_core::TextField::parse("verified-by", verified_by, 200)
+            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
+        loop {
+            let record = self
+                .ca
+                .store()
+                .get_credential(credential_id)
+                .await?
+                .ok_or_else(|| RemoteError::UnknownCredential(credential_id.to_owned()))?;
+            if record.pin_failures == 0 {
+                return Ok(());
+            }
+            if self
+                .ca
+                .store()
+                .set_pin_failures(credential_id, record.pin_failures, 0)
+                .await?
+            {
+                let now = self.now();
+                self.writes
+                    .write(RemoteWrite::AppendLog(vec![NewLogEntry {
+                        credential_id: credential_id.to_owned(),
+                        kind: "unlock".into(),
+                        at: now,
+                        leaf: log::leaf(&json!({
+                            "kind": "unlock",
+                            "credential": credential_id,
+                            "after_failures": record.pin_failures,
+                            "verified_by": verified_by.as_str(),
+                            "at": now.seconds(),
+                        })),
+                    }]))
+                    .await?;
+                return Ok(());
+            }
+        }
+    }
+
     /// Signs a tree head for the log's current size with the time-stamping authority's key
     /// (unless one exists for that size) and returns it.
     pub async fn sign_tree_head(&self) -> Result<kyso_store::credentials::LogHead, RemoteError> {

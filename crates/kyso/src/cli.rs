@@ -106,6 +106,16 @@ pub enum ClientCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum CredentialCommand {
+    /// Unlock a credential locked by 5 wrong PINs, after the citizen proved their identity
+    /// again (in person, with their CCCD). Recorded in the transparency log.
+    Unlock {
+        /// Credential id.
+        #[arg(long)]
+        credential: String,
+        /// Who checked the citizen's identity, and how (kept in the log).
+        #[arg(long)]
+        verified_by: String,
+    },
     /// Signatures made with a credential, by month and purpose (from the transparency log).
     Usage {
         /// Credential id.
@@ -194,6 +204,13 @@ pub struct ServeArgs {
     /// Most OCSP responses kept pre-signed in memory (about 0.5 KiB each).
     #[arg(long, env = "KYSO_OCSP_CACHE", default_value_t = 1_000_000)]
     pub ocsp_cache: usize,
+    /// Lifetime of signature activation data (SAD), seconds: how long a relying party has
+    /// between the citizen's authorisation and signHash.
+    #[arg(long, env = "KYSO_SAD_LIFETIME", default_value_t = 300, value_parser = clap::value_parser!(i64).range(10..=3600))]
+    pub sad_lifetime: i64,
+    /// Lifetime of relying parties' access tokens, seconds.
+    #[arg(long, env = "KYSO_TOKEN_LIFETIME", default_value_t = 3600, value_parser = clap::value_parser!(i64).range(60..=86400))]
+    pub token_lifetime: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -161,11 +161,20 @@ impl Context {
 
     /// The remote-signing service over `ca`.
     pub async fn remote(&self, ca: Arc<Ca>) -> anyhow::Result<kyso_remote::RemoteSigning> {
+        self.remote_with(ca, Default::default()).await
+    }
+
+    /// The remote-signing service with explicit settings (`kyso serve` options).
+    pub async fn remote_with(
+        &self,
+        ca: Arc<Ca>,
+        config: kyso_remote::RemoteConfig,
+    ) -> anyhow::Result<kyso_remote::RemoteSigning> {
         let kek = self.signing_kek(ca.store().as_ref()).await?;
         Ok(kyso_remote::RemoteSigning::new(
             ca,
             kyso_remote::Secrets::from_kek(kek),
-            Default::default(),
+            config,
         ))
     }
 

@@ -38,27 +38,45 @@ pub async fn client(ctx: &Context, cmd: ClientCommand) -> anyhow::Result<ExitCod
 }
 
 pub async fn credential(ctx: &Context, cmd: CredentialCommand) -> anyhow::Result<ExitCode> {
-    if let CredentialCommand::Usage { credential, json } = cmd {
-        let ca = Arc::new(ctx.load_ca().await?);
-        let usage = ctx.remote(ca).await?.usage(&credential).await?;
-        if json {
-            let rows: Vec<_> = usage
-                .iter()
-                .map(
-                    |u| json!({"month": u.month, "purpose": u.purpose, "signatures": u.signatures}),
-                )
-                .collect();
-            print_json(&json!(rows));
-        } else {
-            for u in &usage {
-                println!(
-                    "{}  {:<15} {:>8} signatures",
-                    u.month, u.purpose, u.signatures
-                );
-            }
+    match cmd {
+        CredentialCommand::Unlock {
+            credential,
+            verified_by,
+        } => {
+            let ca = Arc::new(ctx.load_ca().await?);
+            ctx.remote(ca)
+                .await?
+                .unlock(&credential, &verified_by)
+                .await?;
+            println!("credential {credential} unlocked");
+            Ok(ExitCode::SUCCESS)
         }
-        return Ok(ExitCode::SUCCESS);
+        CredentialCommand::Usage { credential, json } => usage(ctx, &credential, json).await,
+        create @ CredentialCommand::Create { .. } => create_credential(ctx, create).await,
     }
+}
+
+async fn usage(ctx: &Context, credential: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let ca = Arc::new(ctx.load_ca().await?);
+    let usage = ctx.remote(ca).await?.usage(credential).await?;
+    if json {
+        let rows: Vec<_> = usage
+            .iter()
+            .map(|u| json!({"month": u.month, "purpose": u.purpose, "signatures": u.signatures}))
+            .collect();
+        print_json(&json!(rows));
+    } else {
+        for u in &usage {
+            println!(
+                "{}  {:<15} {:>8} signatures",
+                u.month, u.purpose, u.signatures
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn create_credential(ctx: &Context, cmd: CredentialCommand) -> anyhow::Result<ExitCode> {
     let CredentialCommand::Create {
         name,
         cccd,
@@ -70,7 +88,7 @@ pub async fn credential(ctx: &Context, cmd: CredentialCommand) -> anyhow::Result
         json,
     } = cmd
     else {
-        unreachable!("usage is handled above")
+        unreachable!("called for CredentialCommand::Create only")
     };
     // Parse everything before touching the store: bad input stores nothing.
     let subject = SubjectSpec::Person {

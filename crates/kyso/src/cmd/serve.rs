@@ -76,7 +76,16 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
         },
         ocsp_http_max_age: args.ocsp_max_age,
     };
-    let remote = ctx.remote(ca.clone()).await?;
+    let remote = ctx
+        .remote_with(
+            ca.clone(),
+            kyso_remote::RemoteConfig {
+                sad_lifetime_seconds: args.sad_lifetime,
+                token_lifetime_seconds: args.token_lifetime,
+                ..Default::default()
+            },
+        )
+        .await?;
     let state = kyso_server::AppState::new(ca, options)
         .await?
         .with_remote(remote);
