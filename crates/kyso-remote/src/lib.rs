@@ -871,6 +871,33 @@ impl RemoteSigning {
         log::sign_tree_head(&self.ca).await
     }
 
+    /// A citizen's whole history (every credential): a freshly signed tree head, and each
+    /// entry with its inclusion proof against that head — everything needed to check the
+    /// log independently.
+    pub async fn citizen_log(
+        &self,
+        subject_id: &str,
+    ) -> Result<(kyso_store::credentials::LogHead, Vec<log::ProvenEntry>), RemoteError> {
+        let head = self.sign_tree_head().await?;
+        let credentials: Vec<String> = self
+            .ca
+            .store()
+            .credentials_of(subject_id)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let root: kyso_log::Hash = head
+            .root
+            .as_slice()
+            .try_into()
+            .map_err(|_| RemoteError::Storage("a tree head's root is not 32 bytes".into()))?;
+        let entries =
+            log::entries_with_proofs_at(self.ca.store().as_ref(), &credentials, head.size, &root)
+                .await?;
+        Ok((head, entries))
+    }
+
     /// The log entries of a credential, each with its inclusion proof against the current
     /// tree.
     pub async fn log_of(&self, credential_id: &str) -> Result<Vec<log::ProvenEntry>, RemoteError> {

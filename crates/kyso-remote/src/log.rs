@@ -62,30 +62,59 @@ pub async fn entries_with_proofs(
     credential_id: &str,
 ) -> Result<Vec<ProvenEntry>, RemoteError> {
     let state = store.log_state().await?;
-    let mine = store.log_entries_of(credential_id).await?;
+    entries_with_proofs_at(
+        store,
+        &[credential_id.to_owned()],
+        state.size(),
+        &state.root(),
+    )
+    .await
+}
+
+/// Every entry of `credentials` among the first `size` leaves, with inclusion proofs
+/// computed from the stored leaves and checked against `root` — the recorded or signed
+/// root of the tree of that size, so altered leaves show as not included.
+pub async fn entries_with_proofs_at(
+    store: &dyn Store,
+    credentials: &[String],
+    size: u64,
+    root: &Hash,
+) -> Result<Vec<ProvenEntry>, RemoteError> {
+    let mut mine = Vec::new();
+    for c in credentials {
+        mine.extend(
+            store
+                .log_entries_of(c)
+                .await?
+                .into_iter()
+                .filter(|e| e.idx < size),
+        );
+    }
+    mine.sort_by_key(|e| e.idx);
     if mine.is_empty() {
         return Ok(Vec::new());
     }
-    let leaves: Vec<Hash> = all_leaf_hashes(store, state.size())
+    let leaves: Vec<Hash> = all_leaf_hashes(store, size)
         .await?
         .into_iter()
         .map(|(_, h)| h)
         .collect();
-    let root = state.root();
+    let root = *root;
+    let tree_size = size;
     Ok(mine
         .into_iter()
         .map(|record| {
             let proof = inclusion_proof(record.idx as usize, &leaves);
             let verified = kyso_log::verify_inclusion(
                 record.idx,
-                state.size(),
+                tree_size,
                 &leaf_hash(&record.entry.leaf),
                 &proof,
                 &root,
             );
             ProvenEntry {
                 record,
-                tree_size: state.size(),
+                tree_size,
                 root,
                 proof,
                 verified,

@@ -300,6 +300,7 @@ async fn log_head(State(s): State<AppState>) -> Response {
                 "tree_size": h.size,
                 "root_hash": base64_std(&h.root),
                 "timestamp": h.at.to_rfc3339(),
+                "timestamp_unix": h.at.seconds(),
                 "signature": base64_std(&h.signature),
                 "signed_by": "tsa",
             }))

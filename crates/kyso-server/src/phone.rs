@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/requests/{id}/approve", post(approve))
         .route("/requests/{id}/reject", post(reject))
+        .route("/log", get(citizen_log))
         .route("/passkey/options", post(passkey_options))
         .route("/passkey", post(passkey_register))
         .route("/requests/{id}/passkey/options", post(approval_options))
@@ -178,6 +179,9 @@ async fn render(s: &AppState, subject: &str, msg: &str) -> Response {
     if pending.is_empty() {
         body.push_str("<p>Không có yêu cầu ký nào đang chờ.</p>");
     }
+    body.push_str(
+        "<p><a href=\"/phone/log\">Lịch sử sử dụng chữ ký số, kèm bằng chứng trong sổ minh bạch (JSON)</a></p>",
+    );
     for p in &pending {
         let t = &p.record;
         let docs: String = p
@@ -483,5 +487,39 @@ async fn approve_passkey(
         Ok(_) => axum::Json(serde_json::json!({"ok": true})).into_response(),
         Err(e @ RemoteError::UnknownTransaction(_)) => json_error(StatusCode::NOT_FOUND, &e),
         Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
+    }
+}
+
+/// `GET /phone/log`: every authorisation and signature made with the citizen's keys, each
+/// with its inclusion proof against a freshly signed tree head (RFC 9162), for the citizen
+/// (or anyone they give it to) to check independently.
+async fn citizen_log(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    use base64::Engine as _;
+    let Some(subject) = session(&s, &headers) else {
+        return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
+    };
+    let remote = s.remote.clone().expect("a session implies remote signing");
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    match remote.citizen_log(&subject).await {
+        Ok((head, entries)) => axum::Json(serde_json::json!({
+            "signed_tree_head": {
+                "tree_size": head.size,
+                "root_hash": b64(&head.root),
+                "timestamp": head.at.to_rfc3339(),
+                "timestamp_unix": head.at.seconds(),
+                "signature": b64(&head.signature),
+                "signed_by": "tsa",
+            },
+            "entries": entries.iter().map(|e| serde_json::json!({
+                "index": e.record.idx,
+                "kind": e.record.entry.kind,
+                "at": e.record.entry.at.to_rfc3339(),
+                "leaf": String::from_utf8_lossy(&e.record.entry.leaf),
+                "inclusion_proof": e.proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+                "included": e.verified,
+            })).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
     }
 }

@@ -688,7 +688,7 @@ async fn phone(
         format!("/phone{path}")
     };
     let mut req = Request::builder().uri(uri);
-    req = if form.is_empty() && path == "/" {
+    req = if form.is_empty() && (path == "/" || path == "/log") {
         req.method("GET")
     } else {
         req.method("POST")
@@ -792,6 +792,47 @@ async fn a_neac_request_is_signed_when_the_citizen_approves_on_the_phone() {
             .map(|l| l.entry.kind)
             .collect();
     assert_eq!(kinds, ["authorize", "sign"]);
+
+    // The citizen's own history, with proofs anyone can check against the signed head.
+    let (status, _, body) = phone(&e, "/log", Some(&cookie), "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let log: Value = serde_json::from_str(&body).unwrap();
+    let b64 = |v: &Value| {
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap()
+    };
+    let head = &log["signed_tree_head"];
+    let size = head["tree_size"].as_u64().unwrap();
+    let root: kyso_log::Hash = b64(&head["root_hash"]).try_into().unwrap();
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    for entry in entries {
+        let proof: Vec<kyso_log::Hash> = entry["inclusion_proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| b64(h).try_into().unwrap())
+            .collect();
+        let leaf = kyso_log::leaf_hash(entry["leaf"].as_str().unwrap().as_bytes());
+        assert!(kyso_log::verify_inclusion(
+            entry["index"].as_u64().unwrap(),
+            size,
+            &leaf,
+            &proof,
+            &root
+        ));
+    }
+    // The head is signed by the TSA key.
+    let tsa = e.ca.signer("tsa").unwrap();
+    let at = kyso_core::UnixTime(head["timestamp_unix"].as_i64().unwrap());
+    kyso_keys::verify_signature(
+        &tsa.key.public_key_der,
+        tsa.scheme,
+        &kyso_store::credentials::LogHead::signed_bytes(size, at, &root),
+        &b64(&head["signature"]),
+    )
+    .unwrap();
 }
 
 #[tokio::test]
