@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod algid;
+pub mod cms;
 pub mod crl;
 pub mod csr;
 mod der_out;

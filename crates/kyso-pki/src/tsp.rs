@@ -7,100 +7,26 @@
 //! written in DER order (elements sorted by their encodings): strict parsers (Python
 //! `rfc3161-client`, built on rust-asn1) refuse anything else.
 
-use crate::der_out::{generalized_time, named_bits, push_unsigned, seq, set_of, tlv};
-use crate::{Issuer, PkiError, algid};
+use crate::cms::SignerParts;
+use crate::der_out::{generalized_time, named_bits, push_unsigned, seq, tlv};
+use crate::{Issuer, PkiError};
 use const_oid::ObjectIdentifier as Oid;
 use der::asn1::{AnyRef, IntRef, OctetStringRef};
 use der::{Decode, Encode, Sequence, Tagged};
 use kyso_core::UnixTime;
-use kyso_keys::{KeyStore, SignatureAlgorithm};
+use kyso_keys::KeyStore;
 use spki::AlgorithmIdentifierRef;
-use x509_cert::Certificate;
 
 /// ETSI EN 319 421 best-practices time-stamp policy, the default TSA policy.
 pub const ETSI_BEST_PRACTICES_POLICY: Oid = Oid::new_unwrap("0.4.0.2023.1.1");
 
-const SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
 const TST_INFO: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.4");
-const CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
-const MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
-const SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
 
 /// Longest nonce accepted, in octets (clients send 8 to 20).
 pub const MAX_NONCE_LEN: usize = 64;
 
 /// Hash algorithms accepted in a message imprint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ImprintHash {
-    /// SHA-256.
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
-
-impl ImprintHash {
-    /// The hash named by a dotted OID (SHA-256, SHA-384, SHA-512).
-    pub fn from_dotted(oid: &str) -> Option<Self> {
-        Oid::new(oid).ok().and_then(|o| Self::from_oid(&o))
-    }
-
-    fn from_oid(oid: &Oid) -> Option<Self> {
-        Some(match oid.to_string().as_str() {
-            "2.16.840.1.101.3.4.2.1" => Self::Sha256,
-            "2.16.840.1.101.3.4.2.2" => Self::Sha384,
-            "2.16.840.1.101.3.4.2.3" => Self::Sha512,
-            _ => return None,
-        })
-    }
-
-    fn oid(self) -> Oid {
-        match self {
-            Self::Sha256 => Oid::new_unwrap("2.16.840.1.101.3.4.2.1"),
-            Self::Sha384 => Oid::new_unwrap("2.16.840.1.101.3.4.2.2"),
-            Self::Sha512 => Oid::new_unwrap("2.16.840.1.101.3.4.2.3"),
-        }
-    }
-
-    /// Digest length in octets.
-    pub fn digest_len(self) -> usize {
-        match self {
-            Self::Sha256 => 32,
-            Self::Sha384 => 48,
-            Self::Sha512 => 64,
-        }
-    }
-
-    fn digest(self, data: &[u8]) -> Vec<u8> {
-        use aws_lc_rs::digest;
-        let alg = match self {
-            Self::Sha256 => &digest::SHA256,
-            Self::Sha384 => &digest::SHA384,
-            Self::Sha512 => &digest::SHA512,
-        };
-        digest::digest(alg, data).as_ref().to_vec()
-    }
-
-    /// The hash a signature scheme signs with: the SignerInfo's digest algorithm.
-    fn of_scheme(scheme: SignatureAlgorithm) -> Self {
-        match scheme {
-            SignatureAlgorithm::RsaPkcs1Sha256
-            | SignatureAlgorithm::RsaPssSha256
-            | SignatureAlgorithm::EcdsaSha256 => Self::Sha256,
-            SignatureAlgorithm::RsaPkcs1Sha384
-            | SignatureAlgorithm::RsaPssSha384
-            | SignatureAlgorithm::EcdsaSha384 => Self::Sha384,
-            SignatureAlgorithm::RsaPkcs1Sha512 => Self::Sha512,
-        }
-    }
-
-    /// AlgorithmIdentifier with absent parameters (RFC 5754 §2).
-    fn algorithm_identifier(self) -> Result<Vec<u8>, PkiError> {
-        Ok(seq(&[&self.oid().to_der()?]))
-    }
-}
+pub use crate::cms::DigestAlgorithm as ImprintHash;
 
 /// A parsed TimeStampReq.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,13 +211,8 @@ pub struct TokenFields {
 #[derive(Debug, Clone)]
 pub struct TokenSigner {
     signer: Issuer,
+    parts: SignerParts,
     policy: Vec<u8>,
-    digest: ImprintHash,
-    digest_algorithm: Vec<u8>,
-    signature_algorithm: Vec<u8>,
-    sid: Vec<u8>,
-    signing_certificate: Vec<u8>,
-    certificates: Vec<u8>,
     policy_oid: Oid,
 }
 
@@ -300,42 +221,10 @@ impl TokenSigner {
     /// TSA's own, to clients that ask for it (`certReq`): the issuing CA's, so that a
     /// verifier needs only the root.
     pub fn new(signer: Issuer, chain: &[Vec<u8>], policy: Oid) -> Result<Self, PkiError> {
-        let cert = Certificate::from_der(&signer.cert_der)?;
-        let tbs = cert.tbs_certificate();
-        let issuer_name = tbs.issuer().to_der()?;
-        let serial = tbs.serial_number().to_der()?;
-        let sid = seq(&[&issuer_name, &serial]);
-        let digest = ImprintHash::of_scheme(signer.scheme);
-        // SigningCertificateV2 { certs SEQUENCE OF ESSCertIDv2 { hashAlgorithm DEFAULT
-        // sha256 (so omitted), certHash, issuerSerial { GeneralNames { directoryName },
-        // serial } } }: binds the signature to this certificate, not just to its key.
-        let cert_hash = ImprintHash::Sha256.digest(&signer.cert_der);
-        let issuer_serial = seq(&[&seq(&[&tlv(0xa4, &[&issuer_name])]), &serial]);
-        let ess_cert_id = seq(&[&tlv(0x04, &[&cert_hash]), &issuer_serial]);
-        let signing_certificate = seq(&[
-            &SIGNING_CERTIFICATE_V2.to_der()?,
-            &set_of(vec![seq(&[&seq(&[&ess_cert_id])])]),
-        ]);
-        let mut certs = vec![signer.cert_der.clone()];
-        certs.extend(chain.iter().cloned());
-        certs.sort();
-        certs.dedup();
-        let certificates = {
-            let set = set_of(certs);
-            // [0] IMPLICIT CertificateSet: the SET's tag replaced, content kept.
-            let mut implicit = set;
-            implicit[0] = 0xa0;
-            implicit
-        };
         Ok(TokenSigner {
-            digest_algorithm: digest.algorithm_identifier()?,
-            signature_algorithm: algid::signature_algorithm_identifier(signer.scheme).to_der()?,
+            parts: SignerParts::new(&signer.cert_der, chain, signer.scheme)?,
             policy: policy.to_der()?,
             policy_oid: policy,
-            digest,
-            sid,
-            signing_certificate,
-            certificates,
             signer,
         })
     }
@@ -383,41 +272,16 @@ impl TokenSigner {
         fields: TokenFields,
     ) -> Result<Vec<u8>, PkiError> {
         let tst_info = self.tst_info(req, fields)?;
-        let attributes = set_of(vec![
-            seq(&[&CONTENT_TYPE.to_der()?, &set_of(vec![TST_INFO.to_der()?])]),
-            seq(&[
-                &MESSAGE_DIGEST.to_der()?,
-                &set_of(vec![tlv(0x04, &[&self.digest.digest(&tst_info)])]),
-            ]),
-            self.signing_certificate.clone(),
-        ]);
-        // The signature covers the attributes encoded as a SET OF (RFC 5652 §5.4); in the
-        // SignerInfo they are [0] IMPLICIT.
+        let attributes = self.parts.signed_attributes(
+            TST_INFO,
+            &self.parts.digest.digest(&tst_info),
+            Vec::new(),
+        )?;
         let signature = crate::sign_checked(keystore, &self.signer, &attributes)?;
-        let mut signed_attrs = attributes;
-        signed_attrs[0] = 0xa0;
-        let signer_info = seq(&[
-            &[0x02, 0x01, 0x01],
-            &self.sid,
-            &self.digest_algorithm,
-            &signed_attrs,
-            &self.signature_algorithm,
-            &tlv(0x04, &[&signature]),
-        ]);
         let encap = seq(&[&TST_INFO.to_der()?, &tlv(0xa0, &[&tlv(0x04, &[&tst_info])])]);
-        let certificates: &[u8] = if req.cert_req {
-            &self.certificates
-        } else {
-            &[]
-        };
-        let signed_data = seq(&[
-            &[0x02, 0x01, 0x03],
-            &set_of(vec![self.digest_algorithm.clone()]),
-            &encap,
-            certificates,
-            &set_of(vec![signer_info]),
-        ]);
-        let token = seq(&[&SIGNED_DATA.to_der()?, &tlv(0xa0, &[&signed_data])]);
+        let token = self
+            .parts
+            .signed_data(3, &encap, &attributes, &signature, req.cert_req)?;
         Ok(seq(&[&seq(&[&[0x02, 0x01, 0x00]]), &token]))
     }
 }

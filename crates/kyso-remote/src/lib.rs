@@ -15,6 +15,7 @@
 
 pub mod algorithms;
 mod batch;
+pub mod detached;
 mod error;
 pub mod log;
 pub mod passkeys;

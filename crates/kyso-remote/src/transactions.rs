@@ -53,7 +53,7 @@ pub enum RequestStatus {
     Expired,
 }
 
-fn default_sign_algo(alg: KeyAlgorithm) -> &'static str {
+pub(crate) fn default_sign_algo(alg: KeyAlgorithm) -> &'static str {
     match alg {
         KeyAlgorithm::P256 => "1.2.840.10045.4.3.2",
         KeyAlgorithm::P384 => "1.2.840.10045.4.3.3",

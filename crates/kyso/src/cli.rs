@@ -62,6 +62,32 @@ pub enum Command {
     /// The signature transparency log (every authorisation and signature, in a Merkle tree).
     #[command(subcommand)]
     Log(LogCommand),
+    /// Sign a file with a citizen's credential (CAdES detached `.p7s`; PAdES comes next).
+    Sign(SignArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The file to sign.
+    pub input: PathBuf,
+    /// Where to write the signature.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A detached CAdES signature (`.p7s`) over the file, which is left unchanged.
+    #[arg(long)]
+    pub detached: bool,
+    /// AdES level (B-B for now).
+    #[arg(long, default_value = "B-B", value_parser = ["B-B"])]
+    pub level: String,
+    /// The credential that signs (`kyso credential create` printed its id).
+    #[arg(long)]
+    pub credential: String,
+    /// File holding the credential's PIN.
+    #[arg(long)]
+    pub pin_file: PathBuf,
+    /// The current TOTP code, if the credential has one.
+    #[arg(long)]
+    pub otp: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

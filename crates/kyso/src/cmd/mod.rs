@@ -29,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Client(c) => remote::client(&ctx, c).await,
         Command::Credential(c) => remote::credential(&ctx, c).await,
         Command::Log(c) => remote::log(&ctx, c).await,
+        Command::Sign(a) => remote::sign(&ctx, a).await,
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
     }

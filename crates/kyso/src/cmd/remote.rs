@@ -1,6 +1,6 @@
 //! `kyso client` and `kyso credential`: the operator's side of remote signing.
 
-use crate::cli::{ClientCommand, CredentialCommand, LogCommand};
+use crate::cli::{ClientCommand, CredentialCommand, LogCommand, SignArgs};
 use crate::context::Context;
 use crate::output::print_json;
 use anyhow::Context as _;
@@ -197,4 +197,52 @@ pub async fn log(ctx: &Context, cmd: LogCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// SHA-256 of a file, read in 1 MiB pieces: memory does not grow with the file.
+fn sha256_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    Ok(ctx.finish().as_ref().to_vec())
+}
+
+pub async fn sign(ctx: &Context, a: SignArgs) -> anyhow::Result<ExitCode> {
+    if !a.detached {
+        anyhow::bail!(
+            "signing inside a PDF (PAdES) is not available yet: use --detached for a CAdES .p7s next to the file"
+        );
+    }
+    let pin = std::fs::read_to_string(&a.pin_file)
+        .with_context(|| format!("reading PIN file {}", a.pin_file.display()))?;
+    let digest = sha256_file(&a.input)?;
+    let ca = Arc::new(ctx.load_ca().await?);
+    let remote = ctx.remote(ca).await?;
+    let p7s = remote
+        .sign_detached(
+            &a.credential,
+            &digest,
+            pin.trim_end_matches(['\n', '\r']),
+            a.otp.as_deref(),
+        )
+        .await?;
+    std::fs::write(&a.out, &p7s).with_context(|| format!("writing {}", a.out.display()))?;
+    println!(
+        "signed {} → {} (CAdES-{} detached, {} bytes)",
+        a.input.display(),
+        a.out.display(),
+        a.level,
+        p7s.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,80 @@
+//! CAdES-B-B detached signatures (`.p7s`) made with a citizen's credential: the content's
+//! digest is computed by the caller (streaming), the signed attributes here, and only the
+//! hash of the signed attributes goes through the same authorise → signHash path as any
+//! relying party's request (PIN [+ OTP], SAD, transparency log).
+
+use crate::{RemoteError, RemoteSigning, random_token, transactions};
+use base64::Engine as _;
+use kyso_pki::cms::{DetachedSignature, SignerParts};
+use kyso_store::credentials::ClientRecord;
+
+/// The relying party under which kyso's own command line signs (shown in the log).
+pub const CLI_CLIENT: &str = "kyso-cli";
+
+impl RemoteSigning {
+    async fn cli_client(&self) -> Result<(), RemoteError> {
+        if self.ca.store().get_client(CLI_CLIENT).await?.is_some() {
+            return Ok(());
+        }
+        let record = ClientRecord {
+            client_id: CLI_CLIENT.into(),
+            name: "kyso (dòng lệnh)".into(),
+            // No secret opens it: it is used only in-process.
+            secret_hash: random_token().into_bytes(),
+            callback_url: None,
+            purpose: "other".into(),
+            created_at: self.now(),
+        };
+        match self.ca.store().insert_client(&record).await {
+            Ok(()) | Err(kyso_store::StoreError::Duplicate(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A CAdES-B-B detached signature over content with SHA-256 `content_digest`, made
+    /// with `credential_id` under the citizen's PIN [+ OTP]. Returns the DER `.p7s`.
+    pub async fn sign_detached(
+        &self,
+        credential_id: &str,
+        content_digest: &[u8],
+        pin: &str,
+        otp: Option<&str>,
+    ) -> Result<Vec<u8>, RemoteError> {
+        self.cli_client().await?;
+        let info = self.info(credential_id).await?;
+        let scheme = info.algorithm.default_scheme();
+        let parts = SignerParts::new(&info.chain_der[0], &info.chain_der[1..], scheme)
+            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
+        let pending = DetachedSignature::prepare(parts, content_digest, self.now())
+            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
+        let tbs = base64::engine::general_purpose::STANDARD.encode(pending.to_be_signed_digest());
+        let auth = self
+            .authorize(
+                CLI_CLIENT,
+                credential_id,
+                1,
+                std::slice::from_ref(&tbs),
+                Some(pin),
+                otp,
+            )
+            .await?;
+        let algo = transactions::default_sign_algo(info.algorithm);
+        let signature = self
+            .sign_hash(
+                CLI_CLIENT,
+                credential_id,
+                &auth.sad,
+                &[tbs],
+                algo,
+                None,
+                None,
+            )
+            .await?;
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(&signature[0])
+            .map_err(|_| RemoteError::Storage("signature is not base64".into()))?;
+        pending
+            .finish(&signature)
+            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))
+    }
+}

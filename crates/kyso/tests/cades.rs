@@ -1,0 +1,145 @@
+//! `kyso sign --detached`: CAdES-B-B `.p7s` made with a citizen's credential through the
+//! remote-signing path (PIN, SAD, transparency log), judged by `openssl cms -verify`.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+fn cms_verify(export: &Path, p7s: &Path, content: &Path) -> (bool, String) {
+    let out = Command::new("openssl")
+        .args([
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+            "-in",
+        ])
+        .arg(p7s)
+        .arg("-content")
+        .arg(content)
+        .arg("-CAfile")
+        .arg(export.join("root.pem"))
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!("{}{}", text(&out.stdout), text(&out.stderr)),
+    )
+}
+
+#[test]
+fn detached_signatures_verify_with_openssl_and_a_changed_file_does_not() {
+    let k = Kyso::sqlite();
+    k.ok(&["ca", "init", "--public-url", PUBLIC_URL]);
+    let export = k.export();
+    let pin = k.write("pin.txt", b"482913\n");
+    for (i, alg) in ["p256", "rsa2048"].into_iter().enumerate() {
+        let cccd = format!("04619000090{i}");
+        let v = k.json(&[
+            "credential",
+            "create",
+            "--name",
+            "Đặng Thu Thảo",
+            "--cccd",
+            &cccd,
+            "--province",
+            "Huế",
+            "--algorithm",
+            alg,
+            "--pin-file",
+            pin.to_str().unwrap(),
+        ]);
+        let credential = v["credential_id"].as_str().unwrap().to_owned();
+        let doc = k.write(
+            "hop-dong.txt",
+            format!("Hợp đồng thuê nhà ({alg})").as_bytes(),
+        );
+        let p7s = k.path("hop-dong.p7s");
+        k.ok(&[
+            "sign",
+            doc.to_str().unwrap(),
+            "--detached",
+            "--out",
+            p7s.to_str().unwrap(),
+            "--credential",
+            &credential,
+            "--pin-file",
+            pin.to_str().unwrap(),
+        ]);
+        let (ok, out) = cms_verify(&export, &p7s, &doc);
+        assert!(
+            ok && out.contains("Verification successful"),
+            "{alg}: {out}"
+        );
+        let changed = k.write(
+            "hop-dong.txt",
+            format!("Hợp đồng thuê nhà ({alg}).").as_bytes(),
+        );
+        let (ok, out) = cms_verify(&export, &p7s, &changed);
+        assert!(!ok, "{alg}: a changed file verified: {out}");
+        // The signature is in the citizen's transparency log, made by kyso's command line.
+        let log = k.json(&["log", "show", "--credential", &credential]);
+        let kinds: Vec<_> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(kinds, ["authorize", "sign"]);
+        assert!(log[1]["leaf"].as_str().unwrap().contains("kyso-cli"));
+    }
+}
+
+#[test]
+fn a_wrong_pin_or_a_pdf_request_writes_nothing() {
+    let k = Kyso::sqlite();
+    k.ok(&["ca", "init", "--public-url", PUBLIC_URL]);
+    let pin = k.write("pin.txt", b"482913");
+    let v = k.json(&[
+        "credential",
+        "create",
+        "--name",
+        "Đặng Thu Thảo",
+        "--cccd",
+        "046190000910",
+        "--province",
+        "Huế",
+        "--pin-file",
+        pin.to_str().unwrap(),
+    ]);
+    let credential = v["credential_id"].as_str().unwrap().to_owned();
+    let doc = k.write("a.txt", b"x");
+    let wrong = k.write("wrong.txt", b"000001");
+    let out = k.path("a.p7s");
+    let err = k.fails(&[
+        "sign",
+        doc.to_str().unwrap(),
+        "--detached",
+        "--out",
+        out.to_str().unwrap(),
+        "--credential",
+        &credential,
+        "--pin-file",
+        wrong.to_str().unwrap(),
+    ]);
+    assert!(err.contains("wrong PIN"), "{err}");
+    assert!(!out.exists());
+    let err = k.fails(&[
+        "sign",
+        doc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--credential",
+        &credential,
+        "--pin-file",
+        pin.to_str().unwrap(),
+    ]);
+    assert!(err.contains("--detached"), "{err}");
+    assert!(!out.exists());
+}
