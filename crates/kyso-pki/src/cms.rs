@@ -21,6 +21,8 @@ pub const CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
 pub const MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
 /// signingTime attribute.
 pub const SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
+/// id-aa-signatureTimeStampToken (RFC 3161 Appendix A): a time-stamp over the signature.
+pub const SIGNATURE_TIME_STAMP: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.14");
 /// signingCertificateV2 attribute.
 pub const SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
 
@@ -177,9 +179,36 @@ impl SignerParts {
         signature: &[u8],
         with_certificates: bool,
     ) -> Result<Vec<u8>, PkiError> {
-        // In the SignerInfo the attributes are [0] IMPLICIT.
+        self.signed_data_with(
+            version,
+            encap,
+            signed_attributes,
+            signature,
+            with_certificates,
+            Vec::new(),
+        )
+    }
+
+    /// As [`Self::signed_data`], with unsigned attributes (e.g. a signature time-stamp).
+    pub fn signed_data_with(
+        &self,
+        version: u8,
+        encap: &[u8],
+        signed_attributes: &[u8],
+        signature: &[u8],
+        with_certificates: bool,
+        unsigned_attributes: Vec<Vec<u8>>,
+    ) -> Result<Vec<u8>, PkiError> {
+        // In the SignerInfo the attributes are [0] IMPLICIT, the unsigned ones [1] IMPLICIT.
         let mut signed_attrs = signed_attributes.to_vec();
         signed_attrs[0] = 0xa0;
+        let unsigned = if unsigned_attributes.is_empty() {
+            Vec::new()
+        } else {
+            let mut set = set_of(unsigned_attributes);
+            set[0] = 0xa1;
+            set
+        };
         let signer_info = seq(&[
             &[0x02, 0x01, 0x01],
             &self.sid,
@@ -187,6 +216,7 @@ impl SignerParts {
             &signed_attrs,
             &self.signature_algorithm,
             &tlv(0x04, &[signature]),
+            &unsigned,
         ]);
         let certificates: &[u8] = if with_certificates {
             &self.certificates
@@ -242,11 +272,26 @@ impl DetachedSignature {
         self.parts.digest.digest(&self.signed_attributes)
     }
 
-    /// The `.p7s` (DER ContentInfo) once the signature over the signed attributes is made.
-    pub fn finish(&self, signature: &[u8]) -> Result<Vec<u8>, PkiError> {
+    /// The `.p7s` (DER ContentInfo) once the signature over the signed attributes is made;
+    /// with `signature_time_stamp` (a TimeStampToken over the signature value), CAdES-B-T.
+    pub fn finish(
+        &self,
+        signature: &[u8],
+        signature_time_stamp: Option<&[u8]>,
+    ) -> Result<Vec<u8>, PkiError> {
         // Detached: EncapsulatedContentInfo { id-data } without eContent.
         let encap = seq(&[&DATA.to_der()?]);
-        self.parts
-            .signed_data(1, &encap, &self.signed_attributes, signature, true)
+        let unsigned = match signature_time_stamp {
+            Some(token) => vec![attribute(SIGNATURE_TIME_STAMP, token.to_vec())?],
+            None => Vec::new(),
+        };
+        self.parts.signed_data_with(
+            1,
+            &encap,
+            &self.signed_attributes,
+            signature,
+            true,
+            unsigned,
+        )
     }
 }

@@ -31,14 +31,16 @@ impl RemoteSigning {
         }
     }
 
-    /// A CAdES-B-B detached signature over content with SHA-256 `content_digest`, made
-    /// with `credential_id` under the citizen's PIN [+ OTP]. Returns the DER `.p7s`.
+    /// A CAdES detached signature over content with SHA-256 `content_digest`, made with
+    /// `credential_id` under the citizen's PIN [+ OTP]: B-B, or with `time_stamp` B-T (a
+    /// token from kyso's TSA over the signature value). Returns the DER `.p7s`.
     pub async fn sign_detached(
         &self,
         credential_id: &str,
         content_digest: &[u8],
         pin: &str,
         otp: Option<&str>,
+        time_stamp: bool,
     ) -> Result<Vec<u8>, RemoteError> {
         self.cli_client().await?;
         let info = self.info(credential_id).await?;
@@ -73,8 +75,24 @@ impl RemoteSigning {
         let signature = base64::engine::general_purpose::STANDARD
             .decode(&signature[0])
             .map_err(|_| RemoteError::Storage("signature is not base64".into()))?;
+        let token = if time_stamp {
+            let tsa = kyso_ca::tsa::TimeStampAuthority::new(&self.ca).await?;
+            let query = kyso_pki::tsp::request_for_digest(
+                kyso_pki::tsp::ImprintHash::Sha256,
+                &kyso_pki::tsp::ImprintHash::Sha256.digest(&signature),
+                None,
+                true,
+            )
+            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
+            let answer = tsa.respond(&query).await;
+            Some(kyso_pki::tsp::token_of(&answer.body).ok_or_else(|| {
+                RemoteError::Storage(format!("the TSA refused: {}", answer.outcome))
+            })?)
+        } else {
+            None
+        };
         pending
-            .finish(&signature)
+            .finish(&signature, token.as_deref())
             .map_err(|e| RemoteError::InvalidRequest(e.to_string()))
     }
 }

@@ -76,8 +76,8 @@ pub struct SignArgs {
     /// A detached CAdES signature (`.p7s`) over the file, which is left unchanged.
     #[arg(long)]
     pub detached: bool,
-    /// AdES level (B-B for now).
-    #[arg(long, default_value = "B-B", value_parser = ["B-B"])]
+    /// AdES level: B-B, or B-T (with a signature time-stamp from kyso's TSA).
+    #[arg(long, default_value = "B-B", value_parser = ["B-B", "B-T"])]
     pub level: String,
     /// The credential that signs (`kyso credential create` printed its id).
     #[arg(long)]

@@ -33,6 +33,19 @@ fn cms_verify(export: &Path, p7s: &Path, content: &Path) -> (bool, String) {
     )
 }
 
+fn pyhanko(export: &Path, p7s: &Path, content: &Path) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/cades_pyhanko.py");
+    let out = Command::new(peer_bin().join("python"))
+        .arg(script)
+        .arg(content)
+        .arg(p7s)
+        .arg(export.join("root.pem"))
+        .output()
+        .expect("python in .venv (pyHanko)");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 #[test]
 fn detached_signatures_verify_with_openssl_and_a_changed_file_does_not() {
     let k = Kyso::sqlite();
@@ -77,6 +90,37 @@ fn detached_signatures_verify_with_openssl_and_a_changed_file_does_not() {
             ok && out.contains("Verification successful"),
             "{alg}: {out}"
         );
+        let verdict = pyhanko(&export, &p7s, &doc);
+        assert!(
+            verdict.contains("signature intact=True valid=True trusted=True"),
+            "{verdict}"
+        );
+        // B-T: the same, with a signature time-stamp from kyso's TSA.
+        let p7s_t = k.path("hop-dong-t.p7s");
+        k.ok(&[
+            "sign",
+            doc.to_str().unwrap(),
+            "--detached",
+            "--level",
+            "B-T",
+            "--out",
+            p7s_t.to_str().unwrap(),
+            "--credential",
+            &credential,
+            "--pin-file",
+            pin.to_str().unwrap(),
+        ]);
+        let (ok, out) = cms_verify(&export, &p7s_t, &doc);
+        assert!(ok, "{alg} B-T: {out}");
+        let verdict = pyhanko(&export, &p7s_t, &doc);
+        assert!(
+            verdict.contains("signature intact=True valid=True trusted=True"),
+            "{verdict}"
+        );
+        assert!(
+            verdict.contains("timestamp intact=True valid=True trusted=True"),
+            "{verdict}"
+        );
         let changed = k.write(
             "hop-dong.txt",
             format!("Hợp đồng thuê nhà ({alg}).").as_bytes(),
@@ -91,7 +135,7 @@ fn detached_signatures_verify_with_openssl_and_a_changed_file_does_not() {
             .iter()
             .map(|e| e["kind"].as_str().unwrap().to_owned())
             .collect();
-        assert_eq!(kinds, ["authorize", "sign"]);
+        assert_eq!(kinds, ["authorize", "sign", "authorize", "sign"]);
         assert!(log[1]["leaf"].as_str().unwrap().contains("kyso-cli"));
     }
 }

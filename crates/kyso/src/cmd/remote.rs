@@ -234,6 +234,7 @@ pub async fn sign(ctx: &Context, a: SignArgs) -> anyhow::Result<ExitCode> {
             &digest,
             pin.trim_end_matches(['\n', '\r']),
             a.otp.as_deref(),
+            a.level == "B-T",
         )
         .await?;
     std::fs::write(&a.out, &p7s).with_context(|| format!("writing {}", a.out.display()))?;
