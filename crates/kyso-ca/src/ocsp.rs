@@ -266,7 +266,8 @@ impl OcspResponder {
                 SingleStatus::Unknown
             });
         }
-        let answer = self.sign(served, ids, &statuses, nonce, now)?;
+        let ders: Vec<&[u8]> = ids.iter().map(|id| id.der.as_slice()).collect();
+        let answer = self.sign(served, &ders, &statuses, nonce, now)?;
         if let Some(generation) = generation
             && statuses[0] != SingleStatus::Unknown
         {
@@ -284,20 +285,21 @@ impl OcspResponder {
         Ok(answer)
     }
 
+    /// Signs one response answering `cert_ids` (the CertIDs as received) with `statuses`.
     fn sign(
         &self,
         served: usize,
-        ids: &[CertId],
+        cert_ids: &[&[u8]],
         statuses: &[SingleStatus],
         nonce: Option<&[u8]>,
         now: UnixTime,
     ) -> Result<OcspAnswer, CaError> {
         let next_update = now.plus_seconds(self.config.validity_seconds);
-        let singles: Vec<SingleResponse<'_>> = ids
+        let singles: Vec<SingleResponse<'_>> = cert_ids
             .iter()
             .zip(statuses)
             .map(|(id, status)| SingleResponse {
-                cert_id_der: &id.der,
+                cert_id_der: id,
                 status: *status,
                 this_update: now,
                 next_update,
@@ -391,14 +393,8 @@ impl OcspResponder {
                 (s.generation, due)
             };
             for (serial, old) in due {
-                let id = CertId {
-                    der: old.cert_id_der.clone(),
-                    hash: None,
-                    issuer_name_hash: Vec::new(),
-                    issuer_key_hash: Vec::new(),
-                    serial: serial.clone(),
-                };
-                let answer = self.sign(old.served, &[id], &[old.status], None, now)?;
+                let answer =
+                    self.sign(old.served, &[&old.cert_id_der], &[old.status], None, now)?;
                 self.insert(generation, &serial, Cached { answer, ..old });
                 refreshed += 1;
             }
@@ -504,13 +500,7 @@ mod tests {
         // A request reads the generation and the (good) status …
         let generation = r.shard(&id.serial).read().unwrap().generation;
         let stale = r
-            .sign(
-                0,
-                std::slice::from_ref(&id),
-                &[SingleStatus::Good],
-                None,
-                now,
-            )
+            .sign(0, &[id.der.as_slice()], &[SingleStatus::Good], None, now)
             .unwrap();
         // … meanwhile the certificate is suspended and the responder follows the change …
         ca.suspend(&issued_hex(&serial)).await.unwrap();

@@ -277,6 +277,22 @@ impl RemoteSigning {
 
     /// OAuth2 client credentials grant: an access token for a registered client.
     pub async fn token(&self, client_id: &str, secret: &str) -> Result<(String, i64), RemoteError> {
+        self.authenticate_client(client_id, secret).await?;
+        let lifetime = self.config.token_lifetime_seconds;
+        let token = self
+            .secrets
+            .tokens
+            .issue(client_id, self.now().plus_seconds(lifetime));
+        Ok((token, lifetime))
+    }
+
+    /// Checks a relying party's id and secret (OAuth2 client credentials, NEAC
+    /// `sp_id`/`sp_password`).
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<(), RemoteError> {
         let client = self
             .ca
             .store()
@@ -285,13 +301,7 @@ impl RemoteSigning {
             .ok_or(RemoteError::InvalidClient)?;
         let expected = self.client_secret_hash(client_id, secret);
         aws_lc_rs::constant_time::verify_slices_are_equal(&expected, &client.secret_hash)
-            .map_err(|_| RemoteError::InvalidClient)?;
-        let lifetime = self.config.token_lifetime_seconds;
-        let token = self
-            .secrets
-            .tokens
-            .issue(client_id, self.now().plus_seconds(lifetime));
-        Ok((token, lifetime))
+            .map_err(|_| RemoteError::InvalidClient)
     }
 
     /// The client an access token belongs to.
@@ -361,19 +371,13 @@ impl RemoteSigning {
         if let Some(f) = self.fixed.read().expect("cache lock").get(id) {
             return Ok(f.clone());
         }
-        let unknown = || RemoteError::UnknownCredential(id.to_owned());
-        let record = self
-            .ca
-            .store()
-            .get_credential(id)
-            .await?
-            .ok_or_else(unknown)?;
+        let record = self.credential_record(id).await?;
         let key = self
             .ca
             .store()
             .get_key(&record.id)
             .await?
-            .ok_or_else(unknown)?;
+            .ok_or_else(|| RemoteError::UnknownCredential(id.to_owned()))?;
         let f = Arc::new((record.serial, key));
         let mut cache = self.fixed.write().expect("cache lock");
         if cache.len() >= FIXED_CACHE {
@@ -387,20 +391,23 @@ impl RemoteSigning {
         &self,
         id: &str,
     ) -> Result<(CredentialRecord, CertificateRecord), RemoteError> {
-        let unknown = || RemoteError::UnknownCredential(id.to_owned());
-        let record = self
-            .ca
-            .store()
-            .get_credential(id)
-            .await?
-            .ok_or_else(unknown)?;
+        let record = self.credential_record(id).await?;
         let cert = self
             .ca
             .store()
             .get_certificate(&record.serial)
             .await?
-            .ok_or_else(unknown)?;
+            .ok_or_else(|| RemoteError::UnknownCredential(id.to_owned()))?;
         Ok((record, cert))
+    }
+
+    /// A credential's record, read fresh.
+    async fn credential_record(&self, id: &str) -> Result<CredentialRecord, RemoteError> {
+        self.ca
+            .store()
+            .get_credential(id)
+            .await?
+            .ok_or_else(|| RemoteError::UnknownCredential(id.to_owned()))
     }
 
     fn usable(&self, cert: &CertificateRecord) -> Result<(), String> {
@@ -440,19 +447,14 @@ impl RemoteSigning {
     /// `credentials/info`.
     pub async fn info(&self, id: &str) -> Result<CredentialInfo, RemoteError> {
         let (record, certificate) = self.credential(id).await?;
-        let key = self
-            .ca
-            .store()
-            .get_key(&record.id)
-            .await?
-            .ok_or_else(|| RemoteError::UnknownCredential(id.to_owned()))?;
+        let algorithm = self.fixed_parts(id).await?.1.algorithm;
         let issuer = self
             .ca
             .issuer(&certificate.issuer)
             .ok_or_else(|| RemoteError::UnknownCredential(id.to_owned()))?;
         Ok(CredentialInfo {
             chain_der: vec![certificate.der.clone(), issuer.cert_der.clone()],
-            algorithm: key.algorithm,
+            algorithm,
             usable: self.usable(&certificate),
             record,
             certificate,
@@ -485,11 +487,7 @@ impl RemoteSigning {
                 };
             }
             // Another attempt moved the count: judge again from the current one.
-            failures = store
-                .get_credential(&record.id)
-                .await?
-                .ok_or_else(|| RemoteError::UnknownCredential(record.id.clone()))?
-                .pin_failures;
+            failures = self.credential_record(&record.id).await?.pin_failures;
         }
     }
 
@@ -831,12 +829,7 @@ impl RemoteSigning {
         let verified_by = kyso_core::TextField::parse("verified-by", verified_by, 200)
             .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
         loop {
-            let record = self
-                .ca
-                .store()
-                .get_credential(credential_id)
-                .await?
-                .ok_or_else(|| RemoteError::UnknownCredential(credential_id.to_owned()))?;
+            let record = self.credential_record(credential_id).await?;
             if record.pin_failures == 0 {
                 return Ok(());
             }

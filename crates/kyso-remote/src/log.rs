@@ -127,11 +127,11 @@ pub async fn entries_with_proofs_at(
 pub async fn sign_tree_head(ca: &Ca) -> Result<LogHead, RemoteError> {
     let store = ca.store();
     let state = store.log_state().await?;
+    // The log only grows: a head for the current size, if any, is the latest one.
     if let Some(h) = store
-        .log_heads()
+        .latest_log_head()
         .await?
-        .into_iter()
-        .find(|h| h.size == state.size())
+        .filter(|h| h.size == state.size())
     {
         return Ok(h);
     }

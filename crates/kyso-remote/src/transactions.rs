@@ -220,8 +220,7 @@ impl RemoteSigning {
         t: TransactionRecord,
         record: kyso_store::credentials::CredentialRecord,
     ) -> Result<TransactionRecord, RemoteError> {
-        let id = t.id.clone();
-        let id = id.as_str();
+        let id = t.id.as_str();
         let documents: Vec<Document> = serde_json::from_str(&t.documents)
             .map_err(|_| RemoteError::Storage(format!("documents of {}", t.id)))?;
         let hashes: Vec<String> = documents.into_iter().map(|d| d.hash).collect();

@@ -294,8 +294,8 @@ async fn serve_crl(s: &AppState, slug: &str, shard: Option<u16>) -> Response {
 
 /// `GET /log/sth`: the latest signed tree head of the signature transparency log.
 async fn log_head(State(s): State<AppState>) -> Response {
-    match s.ca.store().log_heads().await {
-        Ok(heads) => match heads.last() {
+    match s.ca.store().latest_log_head().await {
+        Ok(head) => match head {
             Some(h) => axum::Json(serde_json::json!({
                 "tree_size": h.size,
                 "root_hash": base64_std(&h.root),

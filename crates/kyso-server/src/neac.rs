@@ -100,7 +100,10 @@ async fn portal<T: for<'de> Deserialize<'de>>(
     let (Some(id), Some(secret)) = (auth.sp_id, auth.sp_password) else {
         return Err(error(RemoteError::InvalidClient));
     };
-    remote.token(&id, &secret).await.map_err(error)?;
+    remote
+        .authenticate_client(&id, &secret)
+        .await
+        .map_err(error)?;
     let req: T = serde_json::from_slice(body).map_err(bad)?;
     Ok((remote, id, req))
 }

@@ -12,8 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use kyso_remote::RemoteError;
+use kyso_remote::{RemoteError, RemoteSigning};
 use serde::Deserialize;
+use std::sync::Arc;
 
 const COOKIE: &str = "kyso_phone";
 
@@ -115,15 +116,17 @@ fn login_form(msg: &str) -> Html<String> {
     ))
 }
 
-fn session(s: &AppState, headers: &HeaderMap) -> Option<String> {
-    let remote = s.remote.as_ref()?;
+/// The logged-in citizen, and the service their session belongs to.
+fn session(s: &AppState, headers: &HeaderMap) -> Option<(String, Arc<RemoteSigning>)> {
+    let remote = s.remote.clone()?;
     let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
     let token = cookies
         .split(';')
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == COOKIE)?
         .1;
-    remote.phone_subject(token).ok()
+    let subject = remote.phone_subject(token).ok()?;
+    Some((subject, remote))
 }
 
 /// Vietnamese text for what went wrong.
@@ -190,10 +193,12 @@ async fn render(s: &AppState, subject: &str, msg: &str) -> Response {
             .map(|d| format!("<li>{}</li>", esc(&d.name)))
             .collect();
         let needs_otp = remote
-            .info(&t.credential_id)
+            .ca_store()
+            .get_credential(&t.credential_id)
             .await
-            .map(|i| i.record.totp_secret.is_some())
-            .unwrap_or(false);
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.totp_secret.is_some());
         let otp = if needs_otp {
             "<p><label>Mã OTP<br><input name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required></label></p>"
         } else {
@@ -252,7 +257,7 @@ async fn page(
         ""
     };
     match session(&s, &headers) {
-        Some(subject) => render(&s, &subject, msg).await,
+        Some((subject, _)) => render(&s, &subject, msg).await,
         None => login_form("").into_response(),
     }
 }
@@ -331,14 +336,13 @@ async fn approve(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let Some(subject) = session(&s, &headers) else {
+    let Some((subject, remote)) = session(&s, &headers) else {
         return (
             StatusCode::UNAUTHORIZED,
             login_form("Phiên đăng nhập đã hết hạn."),
         )
             .into_response();
     };
-    let remote = s.remote.clone().expect("a session implies remote signing");
     let form: ApproveForm = serde_urlencoded::from_bytes(&body).unwrap_or(ApproveForm {
         pin: None,
         otp: None,
@@ -355,14 +359,13 @@ async fn approve(
 }
 
 async fn reject(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let Some(subject) = session(&s, &headers) else {
+    let Some((subject, remote)) = session(&s, &headers) else {
         return (
             StatusCode::UNAUTHORIZED,
             login_form("Phiên đăng nhập đã hết hạn."),
         )
             .into_response();
     };
-    let remote = s.remote.clone().expect("a session implies remote signing");
     let outcome = remote.reject(&subject, &id).await;
     decided(&s, &subject, outcome.map(|()| "Đã từ chối yêu cầu ký.")).await
 }
@@ -387,10 +390,9 @@ fn options_json(o: &kyso_remote::passkeys::PasskeyOptions) -> Response {
 }
 
 async fn passkey_options(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(subject) = session(&s, &headers) else {
+    let Some((subject, remote)) = session(&s, &headers) else {
         return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
     };
-    let remote = s.remote.clone().expect("a session implies remote signing");
     match remote.passkey_registration_options(&subject) {
         Ok(o) => options_json(&o),
         Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
@@ -406,10 +408,9 @@ struct Registration {
 }
 
 async fn passkey_register(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(subject) = session(&s, &headers) else {
+    let Some((subject, remote)) = session(&s, &headers) else {
         return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
     };
-    let remote = s.remote.clone().expect("a session implies remote signing");
     let bad = || {
         json_error(
             StatusCode::BAD_REQUEST,
@@ -433,10 +434,9 @@ async fn approval_options(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(subject) = session(&s, &headers) else {
+    let Some((subject, remote)) = session(&s, &headers) else {
         return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
     };
-    let remote = s.remote.clone().expect("a session implies remote signing");
     match remote.passkey_approval_options(&subject, &id).await {
         Ok(o) => options_json(&o),
         Err(e @ RemoteError::UnknownTransaction(_)) => json_error(StatusCode::NOT_FOUND, &e),
@@ -460,10 +460,9 @@ async fn approve_passkey(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let Some(subject) = session(&s, &headers) else {
+    let Some((subject, remote)) = session(&s, &headers) else {
         return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
     };
-    let remote = s.remote.clone().expect("a session implies remote signing");
     let bad = || {
         json_error(
             StatusCode::BAD_REQUEST,
@@ -495,10 +494,9 @@ async fn approve_passkey(
 /// (or anyone they give it to) to check independently.
 async fn citizen_log(State(s): State<AppState>, headers: HeaderMap) -> Response {
     use base64::Engine as _;
-    let Some(subject) = session(&s, &headers) else {
+    let Some((subject, remote)) = session(&s, &headers) else {
         return json_error(StatusCode::UNAUTHORIZED, &RemoteError::InvalidToken);
     };
-    let remote = s.remote.clone().expect("a session implies remote signing");
     let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     match remote.citizen_log(&subject).await {
         Ok((head, entries)) => axum::Json(serde_json::json!({

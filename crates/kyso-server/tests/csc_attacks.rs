@@ -675,6 +675,13 @@ async fn neac(
     (status, serde_json::from_slice(&bytes).unwrap())
 }
 
+/// A NEAC `sign` request from `client`; returns the transaction id.
+async fn neac_request(e: &Env, client: &(String, String), body: Value) -> String {
+    let (status, v) = neac(e, "sign", client, body).await;
+    assert_eq!((status, &v["status"]), (StatusCode::OK, &json!(0)), "{v}");
+    v["data"]["transaction_id"].as_str().unwrap().to_owned()
+}
+
 /// POSTs a form to the phone page with the session cookie; returns (status, cookie, html).
 async fn phone(
     e: &Env,
@@ -839,14 +846,7 @@ async fn a_neac_request_is_signed_when_the_citizen_approves_on_the_phone() {
 async fn rejected_and_expired_requests_sign_nothing() {
     let e = env().await;
     let docs = json!([{"hash": hash(1), "name": "a.pdf"}]);
-    let (_, v) = neac(
-        &e,
-        "sign",
-        &e.x,
-        json!({"user_id": B_CCCD, "documents": docs}),
-    )
-    .await;
-    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let id = neac_request(&e, &e.x, json!({"user_id": B_CCCD, "documents": docs})).await;
     let cookie = login(&e, B_CCCD, PIN_B).await;
     let (status, _, html) = phone(&e, &format!("/requests/{id}/reject"), Some(&cookie), "").await;
     assert_eq!(status, StatusCode::OK, "{html}");
@@ -862,14 +862,7 @@ async fn rejected_and_expired_requests_sign_nothing() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let (_, v) = neac(
-        &e,
-        "sign",
-        &e.x,
-        json!({"user_id": B_CCCD, "documents": docs}),
-    )
-    .await;
-    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let id = neac_request(&e, &e.x, json!({"user_id": B_CCCD, "documents": docs})).await;
     e.clock.advance(300);
     let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
     assert_eq!(v["status"], 4001);
@@ -892,14 +885,7 @@ async fn rejected_and_expired_requests_sign_nothing() {
 async fn citizens_and_portals_only_see_and_decide_their_own_requests() {
     let e = env().await;
     let docs = json!([{"hash": hash(1), "name": "a.pdf"}]);
-    let (_, v) = neac(
-        &e,
-        "sign",
-        &e.x,
-        json!({"user_id": B_CCCD, "documents": docs}),
-    )
-    .await;
-    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let id = neac_request(&e, &e.x, json!({"user_id": B_CCCD, "documents": docs})).await;
     // Citizen A, logged in, tries to approve B's request (with B's PIN, even): unknown to A.
     let code = otp(&e);
     let (status, cookie, _) =
@@ -1038,22 +1024,8 @@ async fn the_portal_is_told_through_its_callback_url() {
     let z = (z.record.client_id, z.secret);
 
     let docs = json!([{"hash": hash(5), "name": "a.pdf"}]);
-    let (_, v) = neac(
-        &e,
-        "sign",
-        &z,
-        json!({"user_id": B_CCCD, "documents": docs}),
-    )
-    .await;
-    let signed = v["data"]["transaction_id"].as_str().unwrap().to_owned();
-    let (_, v) = neac(
-        &e,
-        "sign",
-        &z,
-        json!({"user_id": B_CCCD, "documents": docs}),
-    )
-    .await;
-    let rejected = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let signed = neac_request(&e, &z, json!({"user_id": B_CCCD, "documents": docs})).await;
+    let rejected = neac_request(&e, &z, json!({"user_id": B_CCCD, "documents": docs})).await;
     let cookie = login(&e, B_CCCD, PIN_B).await;
     phone(
         &e,
@@ -1092,14 +1064,7 @@ async fn the_portal_is_told_through_its_callback_url() {
 async fn passkey_ceremonies_are_bound_to_the_citizen_and_the_request() {
     let e = env().await;
     let docs = json!([{"hash": hash(1), "name": "a.pdf"}]);
-    let (_, v) = neac(
-        &e,
-        "sign",
-        &e.x,
-        json!({"user_id": B_CCCD, "documents": docs}),
-    )
-    .await;
-    let id = v["data"]["transaction_id"].as_str().unwrap().to_owned();
+    let id = neac_request(&e, &e.x, json!({"user_id": B_CCCD, "documents": docs})).await;
     let code = otp(&e);
     let (_, cookie, _) = phone(
         &e,

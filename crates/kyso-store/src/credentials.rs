@@ -333,6 +333,8 @@ pub trait CredentialStore: Send + Sync {
     async fn put_log_head(&self, head: &LogHead) -> Result<(), StoreError>;
     /// Every signed tree head, by size.
     async fn log_heads(&self) -> Result<Vec<LogHead>, StoreError>;
+    /// The signed tree head of the largest size (the log only grows: the latest).
+    async fn latest_log_head(&self) -> Result<Option<LogHead>, StoreError>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -965,6 +967,14 @@ macro_rules! impl_credential_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn latest_log_head(&self) -> Result<Option<$crate::credentials::LogHead>, $crate::StoreError> {
+                let row: Option<$crate::credentials::HeadRow> =
+                    sqlx::query_as("SELECT size, root, at, signature FROM log_heads ORDER BY size DESC LIMIT 1")
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(Into::into))
             }
 
             async fn log_heads(&self) -> Result<Vec<$crate::credentials::LogHead>, $crate::StoreError> {

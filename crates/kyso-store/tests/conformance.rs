@@ -961,7 +961,8 @@ async fn the_transparency_log_appends_leaves_and_keeps_its_frontier(db: &Db) {
     })
     .await
     .unwrap();
-    assert_eq!(s.log_heads().await.unwrap(), vec![head]);
+    assert_eq!(s.log_heads().await.unwrap(), vec![head.clone()]);
+    assert_eq!(s.latest_log_head().await.unwrap(), Some(head));
 }
 
 async fn grouped_remote_writes_apply_in_order_and_all_or_nothing(db: &Db) {

@@ -153,32 +153,36 @@ pub enum CredentialCommand {
     },
     /// Create a citizen's credential: a key generated in custody, its certificate, the PIN
     /// read from a file, and (with --totp) a TOTP secret to enrol in an authenticator app.
-    Create {
-        /// Full name, family name first (e.g. "Nguyễn Thị Lan").
-        #[arg(long)]
-        name: String,
-        /// CCCD number (12 digits).
-        #[arg(long)]
-        cccd: String,
-        /// Province or centrally-run city.
-        #[arg(long)]
-        province: String,
-        /// Commune or ward.
-        #[arg(long)]
-        locality: Option<String>,
-        /// Key algorithm.
-        #[arg(long, default_value = "p256", value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
-        algorithm: String,
-        /// File holding the 6-digit PIN (read, never stored in clear).
-        #[arg(long)]
-        pin_file: PathBuf,
-        /// Also require a TOTP code (RFC 6238, SHA-1, 6 digits, 30 s) to authorise.
-        #[arg(long)]
-        totp: bool,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Create(CreateCredentialArgs),
+}
+
+/// `kyso credential create`.
+#[derive(Debug, Args)]
+pub struct CreateCredentialArgs {
+    /// Full name, family name first (e.g. "Nguyễn Thị Lan").
+    #[arg(long)]
+    pub name: String,
+    /// CCCD number (12 digits).
+    #[arg(long)]
+    pub cccd: String,
+    /// Province or centrally-run city.
+    #[arg(long)]
+    pub province: String,
+    /// Commune or ward.
+    #[arg(long)]
+    pub locality: Option<String>,
+    /// Key algorithm.
+    #[arg(long, default_value = "p256", value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
+    pub algorithm: String,
+    /// File holding the 6-digit PIN (read, never stored in clear).
+    #[arg(long)]
+    pub pin_file: PathBuf,
+    /// Also require a TOTP code (RFC 6238, SHA-1, 6 digits, 30 s) to authorise.
+    #[arg(long)]
+    pub totp: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -33,6 +33,28 @@ fn cms_verify(export: &Path, p7s: &Path, content: &Path) -> (bool, String) {
     )
 }
 
+/// `kyso sign DOC --out OUT --credential ID --pin-file PIN` plus `extra`.
+fn sign_args<'a>(
+    doc: &'a Path,
+    out: &'a Path,
+    credential: &'a str,
+    pin: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "sign",
+        doc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--credential",
+        credential,
+        "--pin-file",
+        pin.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn pyhanko(export: &Path, p7s: &Path, content: &Path) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/cades_pyhanko.py");
     let out = Command::new(peer_bin().join("python"))
@@ -74,17 +96,7 @@ fn detached_signatures_verify_with_openssl_and_a_changed_file_does_not() {
             format!("Hợp đồng thuê nhà ({alg})").as_bytes(),
         );
         let p7s = k.path("hop-dong.p7s");
-        k.ok(&[
-            "sign",
-            doc.to_str().unwrap(),
-            "--detached",
-            "--out",
-            p7s.to_str().unwrap(),
-            "--credential",
-            &credential,
-            "--pin-file",
-            pin.to_str().unwrap(),
-        ]);
+        k.ok(&sign_args(&doc, &p7s, &credential, &pin, &["--detached"]));
         let (ok, out) = cms_verify(&export, &p7s, &doc);
         assert!(
             ok && out.contains("Verification successful"),
@@ -97,19 +109,13 @@ fn detached_signatures_verify_with_openssl_and_a_changed_file_does_not() {
         );
         // B-T: the same, with a signature time-stamp from kyso's TSA.
         let p7s_t = k.path("hop-dong-t.p7s");
-        k.ok(&[
-            "sign",
-            doc.to_str().unwrap(),
-            "--detached",
-            "--level",
-            "B-T",
-            "--out",
-            p7s_t.to_str().unwrap(),
-            "--credential",
+        k.ok(&sign_args(
+            &doc,
+            &p7s_t,
             &credential,
-            "--pin-file",
-            pin.to_str().unwrap(),
-        ]);
+            &pin,
+            &["--detached", "--level", "B-T"],
+        ));
         let (ok, out) = cms_verify(&export, &p7s_t, &doc);
         assert!(ok, "{alg} B-T: {out}");
         let verdict = pyhanko(&export, &p7s_t, &doc);
@@ -161,29 +167,10 @@ fn a_wrong_pin_or_a_pdf_request_writes_nothing() {
     let doc = k.write("a.txt", b"x");
     let wrong = k.write("wrong.txt", b"000001");
     let out = k.path("a.p7s");
-    let err = k.fails(&[
-        "sign",
-        doc.to_str().unwrap(),
-        "--detached",
-        "--out",
-        out.to_str().unwrap(),
-        "--credential",
-        &credential,
-        "--pin-file",
-        wrong.to_str().unwrap(),
-    ]);
+    let err = k.fails(&sign_args(&doc, &out, &credential, &wrong, &["--detached"]));
     assert!(err.contains("wrong PIN"), "{err}");
     assert!(!out.exists());
-    let err = k.fails(&[
-        "sign",
-        doc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--credential",
-        &credential,
-        "--pin-file",
-        pin.to_str().unwrap(),
-    ]);
+    let err = k.fails(&sign_args(&doc, &out, &credential, &pin, &[]));
     assert!(err.contains("--detached"), "{err}");
     assert!(!out.exists());
 }

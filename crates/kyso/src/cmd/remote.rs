@@ -1,6 +1,6 @@
 //! `kyso client` and `kyso credential`: the operator's side of remote signing.
 
-use crate::cli::{ClientCommand, CredentialCommand, LogCommand, SignArgs};
+use crate::cli::{ClientCommand, CreateCredentialArgs, CredentialCommand, LogCommand, SignArgs};
 use crate::context::Context;
 use crate::output::print_json;
 use anyhow::Context as _;
@@ -52,7 +52,7 @@ pub async fn credential(ctx: &Context, cmd: CredentialCommand) -> anyhow::Result
             Ok(ExitCode::SUCCESS)
         }
         CredentialCommand::Usage { credential, json } => usage(ctx, &credential, json).await,
-        create @ CredentialCommand::Create { .. } => create_credential(ctx, create).await,
+        CredentialCommand::Create(args) => create_credential(ctx, args).await,
     }
 }
 
@@ -76,8 +76,8 @@ async fn usage(ctx: &Context, credential: &str, json: bool) -> anyhow::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-async fn create_credential(ctx: &Context, cmd: CredentialCommand) -> anyhow::Result<ExitCode> {
-    let CredentialCommand::Create {
+async fn create_credential(ctx: &Context, args: CreateCredentialArgs) -> anyhow::Result<ExitCode> {
+    let CreateCredentialArgs {
         name,
         cccd,
         province,
@@ -86,10 +86,7 @@ async fn create_credential(ctx: &Context, cmd: CredentialCommand) -> anyhow::Res
         pin_file,
         totp,
         json,
-    } = cmd
-    else {
-        unreachable!("called for CredentialCommand::Create only")
-    };
+    } = args;
     // Parse everything before touching the store: bad input stores nothing.
     let subject = SubjectSpec::Person {
         name: PersonName::parse(&name)?,
