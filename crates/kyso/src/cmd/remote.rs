@@ -234,7 +234,10 @@ pub async fn sign(ctx: &Context, a: SignArgs) -> anyhow::Result<ExitCode> {
             a.level == "B-T",
         )
         .await?;
-    std::fs::write(&a.out, &p7s).with_context(|| format!("writing {}", a.out.display()))?;
+    // Written aside and renamed: an interrupted run never leaves half a signature.
+    let tmp = a.out.with_extension("p7s.partial");
+    std::fs::write(&tmp, &p7s).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
     println!(
         "signed {} → {} (CAdES-{} detached, {} bytes)",
         a.input.display(),
