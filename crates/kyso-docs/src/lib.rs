@@ -1,0 +1,3 @@
+//! Signature formats on documents.
+
+pub mod stamp;

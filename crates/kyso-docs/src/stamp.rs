@@ -1,0 +1,1 @@
+//! Visible signature stamps (being written).
