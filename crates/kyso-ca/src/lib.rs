@@ -9,6 +9,7 @@
 
 mod authority;
 mod error;
+pub mod ltv;
 pub mod ocsp;
 pub mod pem;
 pub mod settings;

@@ -54,9 +54,9 @@ impl std::fmt::Display for UnixTime {
     }
 }
 
-/// Converts Unix seconds to a proleptic Gregorian UTC date and time (Howard Hinnant's
+/// Converts Unix seconds to (year, month, day, hour, minute, second), proleptic Gregorian UTC (Howard Hinnant's
 /// days-from-civil algorithm, inverted).
-fn civil_from_unix(t: i64) -> (i64, u32, u32, u32, u32, u32) {
+pub fn civil_from_unix(t: i64) -> (i64, u32, u32, u32, u32, u32) {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let z = days + 719_468;

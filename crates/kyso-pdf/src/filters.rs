@@ -124,9 +124,9 @@ fn unpredict(data: &[u8], parms: &Dict) -> Result<Vec<u8>, PdfError> {
     let mut out = Vec::with_capacity(data.len());
     let mut prev = vec![0u8; row_len];
     for chunk in data.chunks(row_len + 1) {
-        let (kind, row) = chunk.split_first().ok_or_else(|| {
-            PdfError::Structure("empty predictor row".into())
-        })?;
+        let (kind, row) = chunk
+            .split_first()
+            .ok_or_else(|| PdfError::Structure("empty predictor row".into()))?;
         let mut cur = row.to_vec();
         cur.resize(row_len, 0);
         for i in 0..row_len {

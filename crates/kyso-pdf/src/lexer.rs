@@ -438,7 +438,10 @@ mod tests {
         assert_eq!(parse("  42 "), Object::Int(42));
         assert_eq!(parse("-3.5 "), Object::Real(-3.5));
         assert_eq!(parse("12 0 R "), Object::Ref(ObjRef::new(12)));
-        assert_eq!(parse("(a\\(b\\)c\\101)"), Object::String(b"a(b)cA".to_vec()));
+        assert_eq!(
+            parse("(a\\(b\\)c\\101)"),
+            Object::String(b"a(b)cA".to_vec())
+        );
         assert_eq!(parse("<48 65 6c6>"), Object::String(b"Hel`".to_vec()));
         assert_eq!(parse("/A#20B "), Object::Name(b"A B".to_vec()));
         let d = parse("<</Type/Page/Kids[1 0 R 2 0 R]/N null %c\n/X true>>");

@@ -337,7 +337,10 @@ mod tests {
         let d = Dict::new()
             .with("Type", Object::name("Sig"))
             .with("Odd Name", Object::Real(1.5))
-            .with("K", Object::Array(vec![Object::Ref(ObjRef::new(3)), Object::Int(-2)]));
+            .with(
+                "K",
+                Object::Array(vec![Object::Ref(ObjRef::new(3)), Object::Int(-2)]),
+            );
         assert_eq!(
             String::from_utf8(Object::Dict(d).to_bytes()).unwrap(),
             "<</Type /Sig/Odd#20Name 1.5/K [3 0 R -2]>>"

@@ -255,7 +255,11 @@ impl<S: Source> Pdf<S> {
             .filter(|w| w.len() == 3)
             .and_then(|w| {
                 w.iter()
-                    .map(|x| x.as_int().filter(|v| (0..=8).contains(v)).map(|v| v as usize))
+                    .map(|x| {
+                        x.as_int()
+                            .filter(|v| (0..=8).contains(v))
+                            .map(|v| v as usize)
+                    })
                     .collect()
             })
             .ok_or_else(|| PdfError::Xref("xref stream /W must be three small integers".into()))?;
@@ -274,15 +278,14 @@ impl<S: Source> Pdf<S> {
             let [start, count] = pair else {
                 return Err(PdfError::Xref("odd /Index length".into()));
             };
-            if *start < 0
-                || *count < 0
-                || start + count > i64::from(self.limits.max_objects)
-            {
+            if *start < 0 || *count < 0 || start + count > i64::from(self.limits.max_objects) {
                 return Err(PdfError::Limit("xref stream /Index out of range".into()));
             }
             for num in *start..start + count {
                 let Some(r) = rows.next() else {
-                    return Err(PdfError::Xref("xref stream data shorter than /Index".into()));
+                    return Err(PdfError::Xref(
+                        "xref stream data shorter than /Index".into(),
+                    ));
                 };
                 let field = |i: usize| -> u64 {
                     let from: usize = widths[..i].iter().sum();
@@ -376,9 +379,17 @@ impl<S: Source> Pdf<S> {
             Some(Object::Int(n)) => *n,
             Some(Object::Ref(r)) if r.num != own.num => match self.get_plain(*r, 1)? {
                 Object::Int(n) => n,
-                _ => return Err(PdfError::Structure("stream /Length is not an integer".into())),
+                _ => {
+                    return Err(PdfError::Structure(
+                        "stream /Length is not an integer".into(),
+                    ));
+                }
             },
-            _ => return Err(PdfError::Structure("stream without a usable /Length".into())),
+            _ => {
+                return Err(PdfError::Structure(
+                    "stream without a usable /Length".into(),
+                ));
+            }
         };
         u64::try_from(len).map_err(|_| PdfError::Structure("negative stream /Length".into()))
     }
@@ -412,12 +423,12 @@ impl<S: Source> Pdf<S> {
                 Ok(self.parse_indirect_at(*offset, Some(r))?.1)
             }
             Some(XrefEntry::InStream { stream, index }) => {
-                self.from_object_stream(*stream, *index, r.num, depth)
+                self.object_in_stream(*stream, *index, r.num, depth)
             }
         }
     }
 
-    fn from_object_stream(
+    fn object_in_stream(
         &self,
         stream_num: u32,
         index: u32,
@@ -574,7 +585,11 @@ impl<S: Source> Pdf<S> {
     /// One past the highest object number in use (what `/Size` should be).
     pub fn size(&self) -> u32 {
         let from_map = self.map.keys().max().map_or(1, |m| m + 1);
-        let from_trailer = self.trailer.int("Size").unwrap_or(0).clamp(0, i64::from(u32::MAX));
+        let from_trailer = self
+            .trailer
+            .int("Size")
+            .unwrap_or(0)
+            .clamp(0, i64::from(u32::MAX));
         from_map.max(from_trailer as u32)
     }
 
@@ -603,7 +618,9 @@ impl<S: Source> Pdf<S> {
                 )));
             }
             let node = self.resolve_dict(&Object::Ref(node_ref), "a page tree node")?;
-            if node.is_name("Type", "Pages") || (node.contains("Kids") && !node.is_name("Type", "Page")) {
+            if node.is_name("Type", "Pages")
+                || (node.contains("Kids") && !node.is_name("Type", "Page"))
+            {
                 let kids = self.resolve(node.get("Kids").unwrap_or(&Object::Null))?;
                 let kids = kids.as_array().unwrap_or(&[]);
                 for kid in kids.iter().rev() {

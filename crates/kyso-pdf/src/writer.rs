@@ -188,7 +188,10 @@ mod tests {
 
     #[test]
     fn runs_group_consecutive_numbers() {
-        assert_eq!(runs([3, 4, 5, 9, 11, 12].into_iter()), vec![(3, 3), (9, 1), (11, 2)]);
+        assert_eq!(
+            runs([3, 4, 5, 9, 11, 12].into_iter()),
+            vec![(3, 3), (9, 1), (11, 2)]
+        );
         assert_eq!(bytes_needed(255), 1);
         assert_eq!(bytes_needed(256), 2);
         assert_eq!(bytes_needed(100_000_000), 4);

@@ -31,7 +31,9 @@ fn corpus_files_open_and_walk() {
         let catalog = pdf.catalog().unwrap();
         if let Some(form) = catalog.get("AcroForm") {
             let form = pdf.resolve_dict(form, "AcroForm").unwrap();
-            let fields = pdf.resolve(form.get("Fields").unwrap_or(&Object::Null)).unwrap();
+            let fields = pdf
+                .resolve(form.get("Fields").unwrap_or(&Object::Null))
+                .unwrap();
             assert!(fields.as_array().is_some(), "{}", path.display());
         }
         opened += 1;

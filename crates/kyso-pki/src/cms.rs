@@ -72,13 +72,19 @@ impl DigestAlgorithm {
 
     /// Hashes `data`.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        aws_lc_rs::digest::digest(self.aws_lc(), data)
+            .as_ref()
+            .to_vec()
+    }
+
+    /// The aws-lc-rs algorithm, for incremental hashing of streamed data.
+    pub fn aws_lc(self) -> &'static aws_lc_rs::digest::Algorithm {
         use aws_lc_rs::digest;
-        let alg = match self {
+        match self {
             Self::Sha256 => &digest::SHA256,
             Self::Sha384 => &digest::SHA384,
             Self::Sha512 => &digest::SHA512,
-        };
-        digest::digest(alg, data).as_ref().to_vec()
+        }
     }
 
     /// The hash a signature scheme signs with.
@@ -251,6 +257,22 @@ impl DetachedSignature {
         content_digest: &[u8],
         signing_time: kyso_core::UnixTime,
     ) -> Result<Self, PkiError> {
+        Self::prepare_with_time(parts, content_digest, Some(signing_time))
+    }
+
+    /// For a PAdES signature over a PDF's byte ranges: PAdES baseline forbids the CMS
+    /// signing-time attribute (the time is the signature dictionary's `/M`, EN 319 142-1
+    /// §5.3), so the signed attributes are contentType, messageDigest and
+    /// signingCertificateV2 only.
+    pub fn prepare_pades(parts: SignerParts, content_digest: &[u8]) -> Result<Self, PkiError> {
+        Self::prepare_with_time(parts, content_digest, None)
+    }
+
+    fn prepare_with_time(
+        parts: SignerParts,
+        content_digest: &[u8],
+        signing_time: Option<kyso_core::UnixTime>,
+    ) -> Result<Self, PkiError> {
         if content_digest.len() != parts.digest.digest_len() {
             return Err(PkiError::Validity(format!(
                 "a content digest of {} octets for a {}-octet hash",
@@ -258,9 +280,14 @@ impl DetachedSignature {
                 parts.digest.digest_len()
             )));
         }
-        let time = crate::issue::x509_time(signing_time)?.to_der()?;
-        let signed_attributes =
-            parts.signed_attributes(DATA, content_digest, vec![attribute(SIGNING_TIME, time)?])?;
+        let extra = match signing_time {
+            Some(t) => vec![attribute(
+                SIGNING_TIME,
+                crate::issue::x509_time(t)?.to_der()?,
+            )?],
+            None => Vec::new(),
+        };
+        let signed_attributes = parts.signed_attributes(DATA, content_digest, extra)?;
         Ok(DetachedSignature {
             parts,
             signed_attributes,

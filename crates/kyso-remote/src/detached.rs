@@ -49,7 +49,36 @@ impl RemoteSigning {
             .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
         let pending = DetachedSignature::prepare(parts, content_digest, self.now())
             .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
-        let tbs = base64::engine::general_purpose::STANDARD.encode(pending.to_be_signed_digest());
+        let signature = self
+            .credential_signature(credential_id, &pending.to_be_signed_digest(), pin, otp)
+            .await?;
+        let token = if time_stamp {
+            Some(
+                self.time_stamp(&kyso_pki::tsp::ImprintHash::Sha256.digest(&signature))
+                    .await?,
+            )
+        } else {
+            None
+        };
+        pending
+            .finish(&signature, token.as_deref())
+            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))
+    }
+}
+
+impl RemoteSigning {
+    /// Signs `tbs_digest` (the hash of signed attributes) with a citizen's credential: the
+    /// same authorise → signHash path a relying party takes, under client `kyso-cli`.
+    pub(crate) async fn credential_signature(
+        &self,
+        credential_id: &str,
+        tbs_digest: &[u8],
+        pin: &str,
+        otp: Option<&str>,
+    ) -> Result<Vec<u8>, RemoteError> {
+        self.cli_client().await?;
+        let info = self.info(credential_id).await?;
+        let tbs = base64::engine::general_purpose::STANDARD.encode(tbs_digest);
         let auth = self
             .authorize(
                 CLI_CLIENT,
@@ -72,27 +101,23 @@ impl RemoteSigning {
                 None,
             )
             .await?;
-        let signature = base64::engine::general_purpose::STANDARD
+        base64::engine::general_purpose::STANDARD
             .decode(&signature[0])
-            .map_err(|_| RemoteError::Storage("signature is not base64".into()))?;
-        let token = if time_stamp {
-            let tsa = kyso_ca::tsa::TimeStampAuthority::new(&self.ca).await?;
-            let query = kyso_pki::tsp::request_for_digest(
-                kyso_pki::tsp::ImprintHash::Sha256,
-                &kyso_pki::tsp::ImprintHash::Sha256.digest(&signature),
-                None,
-                true,
-            )
-            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
-            let answer = tsa.respond(&query).await;
-            Some(kyso_pki::tsp::token_of(&answer.body).ok_or_else(|| {
-                RemoteError::Storage(format!("the TSA refused: {}", answer.outcome))
-            })?)
-        } else {
-            None
-        };
-        pending
-            .finish(&signature, token.as_deref())
-            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))
+            .map_err(|_| RemoteError::Storage("signature is not base64".into()))
+    }
+
+    /// A time-stamp token from kyso's TSA over a SHA-256 `digest`.
+    pub(crate) async fn time_stamp(&self, digest: &[u8]) -> Result<Vec<u8>, RemoteError> {
+        let tsa = kyso_ca::tsa::TimeStampAuthority::new(&self.ca).await?;
+        let query = kyso_pki::tsp::request_for_digest(
+            kyso_pki::tsp::ImprintHash::Sha256,
+            digest,
+            None,
+            true,
+        )
+        .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
+        let answer = tsa.respond(&query).await;
+        kyso_pki::tsp::token_of(&answer.body)
+            .ok_or_else(|| RemoteError::Storage(format!("the TSA refused: {}", answer.outcome)))
     }
 }

@@ -59,6 +59,9 @@ pub enum RemoteError {
     /// The CA failed.
     #[error(transparent)]
     Ca(#[from] kyso_ca::CaError),
+    /// The document could not be signed (malformed PDF, forbidden by its certification…).
+    #[error(transparent)]
+    Document(#[from] kyso_docs::DocError),
 }
 
 impl RemoteError {
@@ -76,6 +79,8 @@ impl RemoteError {
             Self::WrongPin { .. } | Self::PinLocked => "invalid_pin",
             Self::InvalidOtp(_) => "invalid_otp",
             Self::InvalidHash(_) => "invalid_hash",
+            Self::Document(kyso_docs::DocError::Io(_)) => "server_error",
+            Self::Document(_) => "invalid_request",
             Self::Store(_) | Self::Storage(_) | Self::Key(_) | Self::Ca(_) => "server_error",
         }
     }
@@ -84,7 +89,11 @@ impl RemoteError {
     pub fn is_server_error(&self) -> bool {
         matches!(
             self,
-            Self::Store(_) | Self::Storage(_) | Self::Key(_) | Self::Ca(_)
+            Self::Store(_)
+                | Self::Storage(_)
+                | Self::Key(_)
+                | Self::Ca(_)
+                | Self::Document(kyso_docs::DocError::Io(_))
         )
     }
 }

@@ -16,6 +16,7 @@
 pub mod algorithms;
 mod batch;
 pub mod detached;
+pub mod documents;
 mod error;
 pub mod log;
 pub mod passkeys;

@@ -62,32 +62,53 @@ pub enum Command {
     /// The signature transparency log (every authorisation and signature, in a Merkle tree).
     #[command(subcommand)]
     Log(LogCommand),
-    /// Sign a file with a citizen's credential (CAdES detached `.p7s`; PAdES comes next).
+    /// Sign a PDF (PAdES, inside the file) or any file (CAdES detached `.p7s`), with a
+    /// citizen's credential and PIN or with an organisation seal's key.
     Sign(SignArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("signer").required(true).args(["credential", "seal"])))]
 pub struct SignArgs {
-    /// The file to sign.
+    /// The file to sign (a PDF unless --detached).
     pub input: PathBuf,
-    /// Where to write the signature.
+    /// Where to write the signed PDF, or the `.p7s` with --detached.
     #[arg(long)]
     pub out: PathBuf,
     /// A detached CAdES signature (`.p7s`) over the file, which is left unchanged.
     #[arg(long)]
     pub detached: bool,
-    /// AdES level: B-B, or B-T (with a signature time-stamp from kyso's TSA).
-    #[arg(long, default_value = "B-B", value_parser = ["B-B", "B-T"])]
+    /// Baseline level: B-B; B-T (signature time-stamp from kyso's TSA); B-LT (plus
+    /// certificates, OCSP responses and CRLs embedded in a DSS); B-LTA (plus a document
+    /// time-stamp). Detached signatures: B-B or B-T.
+    #[arg(long, default_value = "B-B", value_parser = ["B-B", "B-T", "B-LT", "B-LTA"])]
     pub level: String,
-    /// The credential that signs (`kyso credential create` printed its id).
-    #[arg(long)]
-    pub credential: String,
+    /// The citizen credential that signs (`kyso credential create` printed its id).
+    #[arg(long, requires = "pin_file")]
+    pub credential: Option<String>,
     /// File holding the credential's PIN.
     #[arg(long)]
-    pub pin_file: PathBuf,
+    pub pin_file: Option<PathBuf>,
     /// The current TOTP code, if the credential has one.
     #[arg(long)]
     pub otp: Option<String>,
+    /// Sign with the key of this organisation seal certificate (serial, hex), held by kyso.
+    #[arg(long, conflicts_with_all = ["credential", "pin_file", "otp"])]
+    pub seal: Option<String>,
+    /// A visible stamp "PAGE,X1,Y1,X2,Y2" (points from the page's lower-left corner), in
+    /// Vietnamese: signer, time, reason, place.
+    #[arg(long, value_name = "PAGE,X1,Y1,X2,Y2")]
+    pub visible: Option<kyso_docs::pades::Placement>,
+    /// Why the document is signed (`/Reason`, and on the stamp).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Where it is signed (`/Location`, and on the stamp).
+    #[arg(long)]
+    pub location: Option<String>,
+    /// A certification signature: the document's first signature, allowing later form
+    /// filling and signatures only (DocMDP P=2).
+    #[arg(long)]
+    pub certify: bool,
 }
 
 #[derive(Debug, Subcommand)]

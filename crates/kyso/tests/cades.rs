@@ -147,7 +147,7 @@ fn detached_signatures_verify_with_openssl_and_a_changed_file_does_not() {
 }
 
 #[test]
-fn a_wrong_pin_or_a_pdf_request_writes_nothing() {
+fn a_wrong_pin_or_a_file_that_is_not_a_pdf_writes_nothing() {
     let k = Kyso::sqlite();
     k.ok(&["ca", "init", "--public-url", PUBLIC_URL]);
     let pin = k.write("pin.txt", b"482913");
@@ -170,7 +170,8 @@ fn a_wrong_pin_or_a_pdf_request_writes_nothing() {
     let err = k.fails(&sign_args(&doc, &out, &credential, &wrong, &["--detached"]));
     assert!(err.contains("wrong PIN"), "{err}");
     assert!(!out.exists());
+    // Without --detached the file must be a PDF.
     let err = k.fails(&sign_args(&doc, &out, &credential, &pin, &[]));
-    assert!(err.contains("--detached"), "{err}");
+    assert!(err.contains("not a PDF"), "{err}");
     assert!(!out.exists());
 }

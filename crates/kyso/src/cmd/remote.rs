@@ -215,35 +215,77 @@ fn sha256_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
 }
 
 pub async fn sign(ctx: &Context, a: SignArgs) -> anyhow::Result<ExitCode> {
-    if !a.detached {
-        anyhow::bail!(
-            "signing inside a PDF (PAdES) is not available yet: use --detached for a CAdES .p7s next to the file"
-        );
-    }
-    let pin = std::fs::read_to_string(&a.pin_file)
-        .with_context(|| format!("reading PIN file {}", a.pin_file.display()))?;
-    let digest = sha256_file(&a.input)?;
+    use kyso_remote::documents::{DocumentSigner, Level, PdfOptions};
+    let signer = match (&a.credential, &a.seal) {
+        (Some(id), _) => {
+            let pin_file = a
+                .pin_file
+                .as_ref()
+                .context("--credential needs --pin-file")?;
+            let pin = std::fs::read_to_string(pin_file)
+                .with_context(|| format!("reading PIN file {}", pin_file.display()))?;
+            DocumentSigner::Credential {
+                id: id.clone(),
+                pin: pin.trim_end_matches(['\n', '\r']).to_owned(),
+                otp: a.otp.clone(),
+            }
+        }
+        (None, Some(serial)) => DocumentSigner::Seal {
+            serial: serial.clone(),
+        },
+        (None, None) => {
+            anyhow::bail!("say who signs: --credential ID --pin-file F, or --seal SERIAL")
+        }
+    };
     let ca = Arc::new(ctx.load_ca().await?);
     let remote = ctx.remote(ca).await?;
-    let p7s = remote
-        .sign_detached(
-            &a.credential,
-            &digest,
-            pin.trim_end_matches(['\n', '\r']),
-            a.otp.as_deref(),
-            a.level == "B-T",
-        )
-        .await?;
-    // Written aside and renamed: an interrupted run never leaves half a signature.
-    let tmp = a.out.with_extension("p7s.partial");
-    std::fs::write(&tmp, &p7s).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
+    if a.detached {
+        if !matches!(a.level.as_str(), "B-B" | "B-T") {
+            anyhow::bail!("detached signatures are made at B-B or B-T");
+        }
+        if a.visible.is_some() || a.certify {
+            anyhow::bail!("--visible and --certify apply to PDF signatures, not --detached");
+        }
+        let DocumentSigner::Credential { id, pin, otp } = &signer else {
+            anyhow::bail!("detached signatures are made with a citizen credential (--credential)");
+        };
+        let digest = sha256_file(&a.input)?;
+        let p7s = remote
+            .sign_detached(id, &digest, pin, otp.as_deref(), a.level == "B-T")
+            .await?;
+        // Written aside and renamed: an interrupted run never leaves half a signature.
+        let tmp = a.out.with_extension("p7s.partial");
+        std::fs::write(&tmp, &p7s).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
+        println!(
+            "signed {} → {} (CAdES-{} detached, {} bytes)",
+            a.input.display(),
+            a.out.display(),
+            a.level,
+            p7s.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let level: Level = a.level.parse().map_err(anyhow::Error::msg)?;
+    let options = PdfOptions {
+        level,
+        reason: a.reason.clone(),
+        location: a.location.clone(),
+        visible: a.visible,
+        certify: a.certify,
+    };
+    let signed = remote
+        .sign_pdf(&a.input, &a.out, &signer, &options)
+        .await
+        .with_context(|| format!("signing {}", a.input.display()))?;
     println!(
-        "signed {} → {} (CAdES-{} detached, {} bytes)",
+        "signed {} → {} (PAdES-{}, field {}, signer {}, {} bytes)",
         a.input.display(),
         a.out.display(),
         a.level,
-        p7s.len()
+        signed.field,
+        signed.signer,
+        signed.bytes
     );
     Ok(ExitCode::SUCCESS)
 }
