@@ -65,6 +65,33 @@ pub enum Command {
     /// Sign a PDF (PAdES, inside the file) or any file (CAdES detached `.p7s`), with a
     /// citizen's credential and PIN or with an organisation seal's key.
     Sign(SignArgs),
+    /// Validate the signatures of a PDF, or a detached `.p7s` with --detached-data:
+    /// integrity, signer's path to a trust anchor, revocation, time-stamps and what changed
+    /// after signing, with an ETSI EN 319 102-1 verdict. Exits 0 only if every signature
+    /// passed.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The signed PDF, or the `.p7s` with --detached-data.
+    pub file: PathBuf,
+    /// The signed data of a detached `.p7s`.
+    #[arg(long)]
+    pub detached_data: Option<PathBuf>,
+    /// Trust anchors (PEM; may repeat; a file may hold several certificates). Without it,
+    /// the root of the deployment in --data-dir, if there is one.
+    #[arg(long)]
+    pub trust: Vec<PathBuf>,
+    /// Do not fetch OCSP responses or CRLs: use only what the file embeds.
+    #[arg(long)]
+    pub offline: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the verdict sentences.
+    #[arg(long, default_value = "vi", value_parser = ["vi", "en"])]
+    pub lang: String,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod ca;
 mod cert;
 mod remote;
 mod serve;
+mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Credential(c) => remote::credential(&ctx, c).await,
         Command::Log(c) => remote::log(&ctx, c).await,
         Command::Sign(a) => remote::sign(&ctx, a).await,
+        Command::Verify(a) => verify::run(&ctx, a).await,
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
     }

@@ -1,0 +1,464 @@
+//! What changed after a signature: the signed revision (the file's first `ByteRange` end
+//! bytes, parsed on their own) compared object by object with the whole document.
+//!
+//! The rule is a whitelist, as it must be: every object whose value differs is explained
+//! as one of the changes a PAdES workflow makes — validation data (DSS), a document
+//! time-stamp, a new signature, form filling, annotations — or it is illegal. Shadow
+//! attacks (hiding or replacing content by redefining objects in a later revision),
+//! incremental-save attacks and catalog swaps all end up as an unexplained object.
+
+use kyso_pdf::{Dict, ObjRef, Object, Pdf, PdfError, Source, XrefEntry};
+use std::collections::HashSet;
+
+/// How far a change goes, in increasing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Validation data and document time-stamps (always allowed, EN 319 142-1 §5.4).
+    LongTermValidation,
+    /// A further signature (a new signature field, signed).
+    Signing,
+    /// Filling in form fields.
+    FormFilling,
+    /// Adding or changing annotations.
+    Annotations,
+    /// Anything else.
+    Illegal,
+}
+
+/// One change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// Its level.
+    pub level: Level,
+    /// What it is, in English (the report translates the level, not this detail).
+    pub what: String,
+}
+
+fn change(level: Level, what: impl Into<String>) -> Change {
+    Change {
+        level,
+        what: what.into(),
+    }
+}
+
+/// Compares the signed revision `old` with the whole document `new`.
+pub fn analyse<A: Source, B: Source>(old: &Pdf<A>, new: &Pdf<B>) -> Result<Vec<Change>, PdfError> {
+    let mut out = Vec::new();
+    let old_root = old.root_ref()?;
+    let new_root = new.root_ref()?;
+    if old_root != new_root {
+        out.push(change(Level::Illegal, "the document catalog was replaced"));
+        return Ok(out);
+    }
+    let roles = Roles::of(old)?;
+    let mut nums: Vec<u32> = new.xref().keys().copied().collect();
+    nums.sort_unstable();
+    for num in nums {
+        let new_entry = new.xref()[&num];
+        let old_entry = old.xref().get(&num).copied();
+        if old_entry == Some(new_entry) {
+            continue;
+        }
+        let was_used = matches!(
+            old_entry,
+            Some(XrefEntry::InFile { .. } | XrefEntry::InStream { .. })
+        );
+        let r = ObjRef::new(num);
+        if !was_used {
+            continue; // a new object: judged through whatever existing object now uses it
+        }
+        let old_obj = old.get(r)?;
+        let new_obj = new.get(r)?;
+        if same(old, &old_obj, new, &new_obj) {
+            continue;
+        }
+        if matches!(new_entry, XrefEntry::Free) || new_obj == kyso_pdf::Object::Null {
+            out.push(change(Level::Illegal, format!("object {num} was deleted")));
+            continue;
+        }
+        out.extend(explain(old, new, &roles, r, &old_obj, &new_obj)?);
+    }
+    Ok(out)
+}
+
+/// Whether two objects are the same value (streams: same dictionary and same bytes).
+fn same<A: Source, B: Source>(old: &Pdf<A>, a: &Object, new: &Pdf<B>, b: &Object) -> bool {
+    match (a, b) {
+        (Object::Stream(x), Object::Stream(y)) => {
+            x.dict == y.dict
+                && match (old.raw_stream(x), new.raw_stream(y)) {
+                    (Ok(p), Ok(q)) => p == q,
+                    _ => false,
+                }
+        }
+        _ => a == b,
+    }
+}
+
+/// What each existing object is, so a change to it can be judged.
+struct Roles {
+    root: ObjRef,
+    form: Option<ObjRef>,
+    fields_array: Option<ObjRef>,
+    info: Option<ObjRef>,
+    metadata: Option<ObjRef>,
+    dss: HashSet<ObjRef>,
+    pages: HashSet<ObjRef>,
+    annots_arrays: HashSet<ObjRef>,
+}
+
+impl Roles {
+    fn of<S: Source>(pdf: &Pdf<S>) -> Result<Self, PdfError> {
+        let catalog = pdf.catalog()?;
+        let form = catalog.get("AcroForm").and_then(Object::as_ref);
+        let fields_array = match catalog.get("AcroForm") {
+            Some(f) => pdf
+                .resolve(f)?
+                .as_dict()
+                .and_then(|d| d.get("Fields"))
+                .and_then(Object::as_ref),
+            None => None,
+        };
+        let mut dss = HashSet::new();
+        if let Some(d) = catalog.get("DSS") {
+            if let Some(r) = d.as_ref() {
+                dss.insert(r);
+            }
+            if let Ok(Object::Dict(d)) = pdf.resolve(d) {
+                for key in ["Certs", "OCSPs", "CRLs", "VRI"] {
+                    if let Some(r) = d.get(key).and_then(Object::as_ref) {
+                        dss.insert(r);
+                    }
+                }
+            }
+        }
+        let pages: HashSet<ObjRef> = pdf.pages()?.into_iter().collect();
+        let mut annots_arrays = HashSet::new();
+        for p in &pages {
+            if let Some(d) = pdf.get(*p)?.as_dict()
+                && let Some(r) = d.get("Annots").and_then(Object::as_ref)
+            {
+                annots_arrays.insert(r);
+            }
+        }
+        Ok(Roles {
+            root: pdf.root_ref()?,
+            form,
+            fields_array,
+            info: pdf.trailer().get("Info").and_then(Object::as_ref),
+            metadata: catalog.get("Metadata").and_then(Object::as_ref),
+            dss,
+            pages,
+            annots_arrays,
+        })
+    }
+}
+
+fn explain<A: Source, B: Source>(
+    old: &Pdf<A>,
+    new: &Pdf<B>,
+    roles: &Roles,
+    r: ObjRef,
+    old_obj: &Object,
+    new_obj: &Object,
+) -> Result<Vec<Change>, PdfError> {
+    let num = r.num;
+    if r == roles.root {
+        return catalog_changes(old, new, old_obj, new_obj);
+    }
+    if Some(r) == roles.form {
+        return form_changes(old, new, old_obj, new_obj);
+    }
+    if Some(r) == roles.fields_array {
+        return field_list_changes(old, new, old_obj.as_array(), new_obj.as_array());
+    }
+    if Some(r) == roles.info {
+        return Ok(vec![change(Level::LongTermValidation, "document information updated")]);
+    }
+    if Some(r) == roles.metadata {
+        return Ok(vec![change(Level::LongTermValidation, "XMP metadata updated")]);
+    }
+    if roles.dss.contains(&r) {
+        return Ok(vec![change(Level::LongTermValidation, "validation data (DSS) updated")]);
+    }
+    if roles.pages.contains(&r) {
+        return page_changes(old, new, num, old_obj, new_obj);
+    }
+    if roles.annots_arrays.contains(&r) {
+        return annotation_list_changes(old, new, num, old_obj.as_array(), new_obj.as_array());
+    }
+    let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
+        return Ok(vec![change(Level::Illegal, format!("object {num} was changed"))]);
+    };
+    if is_field(od) || od.is_name("Subtype", "Widget") {
+        return field_changes(old, num, od, nd, matches!(old_obj, Object::Stream(_)));
+    }
+    let kind = od
+        .name("Type")
+        .or_else(|| od.name("Subtype"))
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_else(|| "untyped".into());
+    Ok(vec![change(
+        Level::Illegal,
+        format!("object {num} ({kind}) was changed"),
+    )])
+}
+
+fn is_field(d: &Dict) -> bool {
+    d.contains("FT") || (d.contains("T") && d.contains("Parent")) || d.contains("Kids") && d.contains("T")
+}
+
+fn catalog_changes<A: Source, B: Source>(
+    old: &Pdf<A>,
+    new: &Pdf<B>,
+    old_obj: &Object,
+    new_obj: &Object,
+) -> Result<Vec<Change>, PdfError> {
+    let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
+        return Ok(vec![change(Level::Illegal, "the catalog is no longer a dictionary")]);
+    };
+    let mut out = Vec::new();
+    for key in keys(od, nd) {
+        let (a, b) = (od.get(&key), nd.get(&key));
+        if a == b {
+            continue;
+        }
+        match key.as_str() {
+            "DSS" => out.push(change(Level::LongTermValidation, "validation data (DSS) added")),
+            "Extensions" | "Version" | "Metadata" => {
+                out.push(change(Level::LongTermValidation, format!("catalog /{key} updated")))
+            }
+            "AcroForm" => match (a, b) {
+                (None, Some(f)) => {
+                    let form = new.resolve(f)?;
+                    let fields = new.resolve(form.as_dict().and_then(|d| d.get("Fields")).unwrap_or(&Object::Null))?;
+                    out.extend(field_list_changes(old, new, Some(&[]), fields.as_array())?);
+                }
+                (Some(x), Some(y)) => {
+                    let (x, y) = (old.resolve(x)?, new.resolve(y)?);
+                    out.extend(form_changes(old, new, &x, &y)?);
+                }
+                _ => out.push(change(Level::Illegal, "the form (AcroForm) was removed")),
+            },
+            other => out.push(change(Level::Illegal, format!("catalog /{other} was changed"))),
+        }
+    }
+    Ok(out)
+}
+
+fn keys(a: &Dict, b: &Dict) -> Vec<String> {
+    let mut k: Vec<String> = a
+        .0
+        .iter()
+        .chain(b.0.iter())
+        .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+        .collect();
+    k.sort();
+    k.dedup();
+    k
+}
+
+fn form_changes<A: Source, B: Source>(
+    old: &Pdf<A>,
+    new: &Pdf<B>,
+    old_obj: &Object,
+    new_obj: &Object,
+) -> Result<Vec<Change>, PdfError> {
+    let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
+        return Ok(vec![change(Level::Illegal, "the form is no longer a dictionary")]);
+    };
+    let mut out = Vec::new();
+    for key in keys(od, nd) {
+        let (a, b) = (od.get(&key), nd.get(&key));
+        if a == b {
+            continue;
+        }
+        match key.as_str() {
+            "Fields" => {
+                let x = old.resolve(a.unwrap_or(&Object::Null))?;
+                let y = new.resolve(b.unwrap_or(&Object::Null))?;
+                out.extend(field_list_changes(old, new, x.as_array(), y.as_array())?);
+            }
+            "SigFlags" => out.push(change(Level::Signing, "signature flags set")),
+            "DR" | "DA" | "NeedAppearances" => {
+                out.push(change(Level::FormFilling, format!("form /{key} updated")))
+            }
+            other => out.push(change(Level::Illegal, format!("form /{other} was changed"))),
+        }
+    }
+    Ok(out)
+}
+
+/// Old fields must all remain, in order; new ones must be signature fields.
+fn field_list_changes<A: Source, B: Source>(
+    old: &Pdf<A>,
+    new: &Pdf<B>,
+    before: Option<&[Object]>,
+    after: Option<&[Object]>,
+) -> Result<Vec<Change>, PdfError> {
+    let before = before.unwrap_or(&[]);
+    let after = after.unwrap_or(&[]);
+    if after.len() < before.len() || after[..before.len()] != *before {
+        return Ok(vec![change(Level::Illegal, "form fields were removed or reordered")]);
+    }
+    let mut out = Vec::new();
+    for f in &after[before.len()..] {
+        out.push(new_field(old, new, f)?);
+    }
+    Ok(out)
+}
+
+/// A field added after signing: a new signature field (or document time-stamp) is fine.
+fn new_field<A: Source, B: Source>(old: &Pdf<A>, new: &Pdf<B>, f: &Object) -> Result<Change, PdfError> {
+    if let Some(r) = f.as_ref()
+        && old.xref().get(&r.num).is_some_and(|e| !matches!(e, XrefEntry::Free))
+    {
+        return Ok(change(Level::Illegal, format!("existing object {} became a form field", r.num)));
+    }
+    let d = new.resolve(f)?;
+    let Some(d) = d.as_dict() else {
+        return Ok(change(Level::Illegal, "a form field that is not a dictionary was added"));
+    };
+    if !d.is_name("FT", "Sig") {
+        return Ok(change(Level::Illegal, "a form field other than a signature was added"));
+    }
+    let value = match d.get("V") {
+        Some(v) => new.resolve(v)?,
+        None => return Ok(change(Level::Signing, "an empty signature field was added")),
+    };
+    if value.as_dict().is_some_and(|v| v.is_name("Type", "DocTimeStamp")) {
+        Ok(change(Level::LongTermValidation, "a document time-stamp was added"))
+    } else {
+        Ok(change(Level::Signing, "a signature was added"))
+    }
+}
+
+fn page_changes<A: Source, B: Source>(
+    old: &Pdf<A>,
+    new: &Pdf<B>,
+    num: u32,
+    old_obj: &Object,
+    new_obj: &Object,
+) -> Result<Vec<Change>, PdfError> {
+    let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
+        return Ok(vec![change(Level::Illegal, format!("page object {num} was replaced"))]);
+    };
+    let mut out = Vec::new();
+    for key in keys(od, nd) {
+        let (a, b) = (od.get(&key), nd.get(&key));
+        if a == b {
+            continue;
+        }
+        if key == "Annots" {
+            let x = old.resolve(a.unwrap_or(&Object::Null))?;
+            let y = new.resolve(b.unwrap_or(&Object::Null))?;
+            out.extend(annotation_list_changes(old, new, num, x.as_array(), y.as_array())?);
+        } else {
+            out.push(change(
+                Level::Illegal,
+                format!("page object {num}: /{key} was changed (page content)"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn annotation_list_changes<A: Source, B: Source>(
+    old: &Pdf<A>,
+    new: &Pdf<B>,
+    page: u32,
+    before: Option<&[Object]>,
+    after: Option<&[Object]>,
+) -> Result<Vec<Change>, PdfError> {
+    let before = before.unwrap_or(&[]);
+    let after = after.unwrap_or(&[]);
+    let mut out = Vec::new();
+    for a in before {
+        if !after.contains(a) {
+            out.push(change(Level::Annotations, format!("an annotation was removed from page object {page}")));
+        }
+    }
+    for a in after {
+        if before.contains(a) {
+            continue;
+        }
+        let existing = a
+            .as_ref()
+            .is_some_and(|r| old.xref().get(&r.num).is_some_and(|e| !matches!(e, XrefEntry::Free)));
+        let d = new.resolve(a)?;
+        let d = d.as_dict().cloned().unwrap_or_default();
+        let is_sig_widget = d.is_name("Subtype", "Widget")
+            && (d.is_name("FT", "Sig")
+                || d.get("Parent")
+                    .and_then(|p| new.resolve(p).ok())
+                    .and_then(|p| p.as_dict().map(|p| p.is_name("FT", "Sig")))
+                    .unwrap_or(false));
+        if is_sig_widget && !existing {
+            let doc_ts = d
+                .get("V")
+                .and_then(|v| new.resolve(v).ok())
+                .is_some_and(|v| v.as_dict().is_some_and(|v| v.is_name("Type", "DocTimeStamp")));
+            out.push(change(
+                if doc_ts { Level::LongTermValidation } else { Level::Signing },
+                "a signature widget was placed on a page",
+            ));
+        } else if d.is_name("Subtype", "Widget") {
+            out.push(change(Level::Illegal, format!("a form widget was added to page object {page}")));
+        } else {
+            let sub = d
+                .name("Subtype")
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default();
+            out.push(change(Level::Annotations, format!("a {sub} annotation was added to page object {page}")));
+        }
+    }
+    Ok(out)
+}
+
+/// A change to an existing form field or widget.
+fn field_changes<A: Source>(
+    old: &Pdf<A>,
+    num: u32,
+    od: &Dict,
+    nd: &Dict,
+    was_stream: bool,
+) -> Result<Vec<Change>, PdfError> {
+    if was_stream {
+        return Ok(vec![change(Level::Illegal, format!("object {num} was changed"))]);
+    }
+    let ft = od.name("FT").map(<[u8]>::to_vec).or_else(|| {
+        od.get("Parent")
+            .and_then(|p| old.resolve(p).ok())
+            .and_then(|p| p.as_dict().and_then(|d| d.name("FT").map(<[u8]>::to_vec)))
+    });
+    let is_sig = ft.as_deref() == Some(b"Sig");
+    let mut out = Vec::new();
+    for key in keys(od, nd) {
+        let (a, b) = (od.get(&key), nd.get(&key));
+        if a == b {
+            continue;
+        }
+        match key.as_str() {
+            "V" if is_sig && a.is_none() => {
+                out.push(change(Level::Signing, format!("signature field {num} was signed")))
+            }
+            "V" if is_sig => out.push(change(
+                Level::Illegal,
+                format!("the value of signed signature field {num} was replaced"),
+            )),
+            "AP" | "AS" if is_sig => {
+                out.push(change(Level::Signing, format!("signature field {num} got its appearance")))
+            }
+            "V" | "AP" | "AS" | "MK" | "DV" | "I" => out.push(change(
+                Level::FormFilling,
+                format!("form field {num}: /{key} filled in"),
+            )),
+            other => out.push(change(
+                Level::Illegal,
+                format!("form field {num}: /{other} was changed"),
+            )),
+        }
+    }
+    Ok(out)
+}

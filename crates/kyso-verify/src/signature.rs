@@ -1,0 +1,318 @@
+//! Checks shared by PDF signatures and detached `.p7s`: a CMS signature over a digest, its
+//! signer's path and revocation, and its signature time-stamp.
+
+use crate::cms::{self, SignedCms, SignerId};
+use crate::path::{self, Cert, Evidence, Status};
+use crate::report::{Indication, SubIndication};
+use crate::Options;
+use kyso_core::UnixTime;
+use kyso_pki::cms::DigestAlgorithm;
+
+/// The outcome of checking a CMS signature (everything but the document's changes).
+#[derive(Debug, Default)]
+pub(crate) struct CmsOutcome {
+    pub signer: Option<Cert>,
+    pub chain: Vec<String>,
+    pub revocation: Vec<Status>,
+    pub timestamp_time: Option<UnixTime>,
+    pub has_timestamp: bool,
+    pub timestamp_error: Option<String>,
+    pub integrity_error: Option<String>,
+    pub failure: Option<(Indication, SubIndication)>,
+    pub details: Vec<String>,
+}
+
+impl CmsOutcome {
+    fn fail(&mut self, ind: Indication, sub: SubIndication, why: impl Into<String>) {
+        let why = why.into();
+        self.details.push(why.clone());
+        // The first failure decides; later checks only add detail.
+        if self.failure.is_none() {
+            self.failure = Some((ind, sub));
+        }
+        if matches!(sub, SubIndication::HashFailure | SubIndication::SigCryptoFailure | SubIndication::FormatFailure)
+            && self.integrity_error.is_none()
+        {
+            self.integrity_error = Some(why);
+        }
+    }
+}
+
+/// Finds the signer's certificate among `pool` by the SignerInfo's identifier.
+pub(crate) fn find_signer(sid: &SignerId, pool: &[Cert]) -> Option<Cert> {
+    pool.iter()
+        .find(|c| match sid {
+            SignerId::IssuerSerial(issuer, serial) => {
+                c.issuer == *issuer && strip(&c.serial) == strip(serial)
+            }
+            SignerId::KeyId(ski) => {
+                // Compare with the SKI extension would need it parsed; the SHA-1 of the key
+                // is what every CA (kyso included) puts there.
+                let key = spki_key_bits(&c.spki);
+                key.is_some_and(|k| {
+                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &k)
+                        .as_ref()
+                        == ski.as_slice()
+                })
+            }
+        })
+        .cloned()
+}
+
+fn strip(b: &[u8]) -> &[u8] {
+    let skip = b.iter().take_while(|x| **x == 0).count().min(b.len().saturating_sub(1));
+    &b[skip..]
+}
+
+fn spki_key_bits(spki: &[u8]) -> Option<Vec<u8>> {
+    let t = crate::tlv::read_all(spki).ok()?;
+    let parts = t.expect(0x30, "SPKI").ok()?;
+    let bits = parts.get(1).filter(|b| b.tag == 0x03)?;
+    Some(bits.value.get(1..)?.to_vec())
+}
+
+/// Checks `sig` (already parsed) whose content digest the caller computed with each
+/// algorithm on demand (`digest_of`), against the options' anchors.
+pub(crate) fn check_cms(
+    sig: &SignedCms,
+    digest_of: &mut dyn FnMut(DigestAlgorithm) -> Result<Vec<u8>, String>,
+    extra_certs: &[Cert],
+    evidence: &Evidence,
+    opts: &Options<'_>,
+) -> CmsOutcome {
+    let mut out = CmsOutcome::default();
+    if sig.signer_count != 1 {
+        out.fail(
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            format!("the signature holds {} SignerInfos; exactly one is allowed", sig.signer_count),
+        );
+        return out;
+    }
+    let Some(alg) = sig.digest else {
+        out.fail(
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailure,
+            format!("digest algorithm {} is not accepted", sig.digest_oid),
+        );
+        return out;
+    };
+    let digest = match digest_of(alg) {
+        Ok(d) => d,
+        Err(e) => {
+            out.fail(Indication::TotalFailed, SubIndication::FormatFailure, e);
+            return out;
+        }
+    };
+    if let Err(e) = sig.check_message_digest(&digest) {
+        let sub = if e.contains("does not match the signed content") {
+            SubIndication::HashFailure
+        } else {
+            SubIndication::FormatFailure
+        };
+        out.fail(Indication::TotalFailed, sub, e);
+        return out;
+    }
+    let mut pool: Vec<Cert> = sig
+        .certificates
+        .iter()
+        .filter_map(|c| Cert::parse(c).ok())
+        .collect();
+    pool.extend(extra_certs.iter().cloned());
+    let Some(signer) = find_signer(&sig.sid, &pool) else {
+        out.fail(
+            Indication::Indeterminate,
+            SubIndication::NoSigningCertificateFound,
+            "the signer's certificate is not in the signature or the document",
+        );
+        return out;
+    };
+    out.signer = Some(signer.clone());
+    if let Err(e) = sig.verify_signature(&signer.der, &signer.spki) {
+        let sub = if e.contains("algorithm") || e.contains("unsupported") {
+            SubIndication::CryptoConstraintsFailure
+        } else {
+            SubIndication::SigCryptoFailure
+        };
+        out.fail(Indication::TotalFailed, sub, e);
+        return out;
+    }
+
+    // The signature time-stamp: over the signature value, by a trusted TSA.
+    let anchors: Vec<Cert> = opts.anchors.iter().filter_map(|a| Cert::parse(a).ok()).collect();
+    if let Some(token_der) = sig.unsigned_attr(&cms::SIGNATURE_TIME_STAMP) {
+        out.has_timestamp = true;
+        match check_token(token_der, &sig.signature, &pool, &anchors) {
+            Ok((time, _)) => out.timestamp_time = Some(time),
+            Err((sub, e)) => {
+                out.timestamp_error = Some(e.clone());
+                let ind = if sub == SubIndication::NoCertificateChainFound {
+                    Indication::Indeterminate
+                } else {
+                    Indication::TotalFailed
+                };
+                out.fail(ind, sub, format!("signature time-stamp: {e}"));
+            }
+        }
+    }
+
+    check_path(&mut out, &signer, &pool, &anchors, evidence, opts);
+    out
+}
+
+/// Path, validity and revocation of `signer` at the best signature time.
+pub(crate) fn check_path(
+    out: &mut CmsOutcome,
+    signer: &Cert,
+    pool: &[Cert],
+    anchors: &[Cert],
+    evidence: &Evidence,
+    opts: &Options<'_>,
+) {
+    let Some(path) = path::build_path(signer, pool, anchors) else {
+        out.fail(
+            Indication::Indeterminate,
+            SubIndication::NoCertificateChainFound,
+            format!("no path from {} to a trust anchor", signer.display),
+        );
+        return;
+    };
+    out.chain = path.iter().map(|c| c.display.clone()).collect();
+    let best_time = out.timestamp_time.unwrap_or(opts.now);
+    for c in &path {
+        if best_time < c.validity.0 || best_time > c.validity.1 {
+            out.fail(
+                Indication::Indeterminate,
+                SubIndication::OutOfBoundsNoPoe,
+                format!("{} is not valid at {}", c.display, best_time.to_rfc3339()),
+            );
+        }
+    }
+    for pair in path.windows(2) {
+        let status = path::status(&pair[0], &pair[1], evidence, pool, opts.fetcher);
+        match &status {
+            Status::Revoked { since, .. } => {
+                if out.timestamp_time.is_some_and(|t| t < *since) {
+                    out.details.push(format!(
+                        "{} was revoked at {}, after the time-stamped signing time",
+                        pair[0].display,
+                        since.to_rfc3339()
+                    ));
+                } else if out.timestamp_time.is_some() {
+                    out.fail(
+                        Indication::TotalFailed,
+                        SubIndication::Revoked,
+                        format!("{} was revoked at {}", pair[0].display, since.to_rfc3339()),
+                    );
+                } else {
+                    out.fail(
+                        Indication::Indeterminate,
+                        SubIndication::RevokedNoPoe,
+                        format!("{} is revoked since {}", pair[0].display, since.to_rfc3339()),
+                    );
+                }
+            }
+            Status::Unknown { reason } => out.fail(
+                Indication::Indeterminate,
+                SubIndication::TryLater,
+                format!("revocation status of {}: {reason}", pair[0].display),
+            ),
+            Status::Good { .. } | Status::NotApplicable => {}
+        }
+        out.revocation.push(status);
+    }
+}
+
+/// Checks a time-stamp token over `data` (imprint = hash of `data`): the token's own
+/// signature, and a path from the TSA to an anchor. Returns the time and the TSA.
+pub(crate) fn check_token(
+    token_der: &[u8],
+    data: &[u8],
+    pool: &[Cert],
+    anchors: &[Cert],
+) -> Result<(UnixTime, Cert), (SubIndication, String)> {
+    let token = cms::parse(token_der).map_err(|e| (SubIndication::FormatFailure, e.to_string()))?;
+    let info = cms::tst_info(&token).map_err(|e| (SubIndication::FormatFailure, e.to_string()))?;
+    let alg = info
+        .imprint_alg
+        .ok_or((SubIndication::CryptoConstraintsFailure, "imprint hash not accepted".into()))?;
+    if alg.digest(data) != info.imprint {
+        return Err((
+            SubIndication::HashFailure,
+            "the time-stamp was made for other data (its imprint does not match)".into(),
+        ));
+    }
+    check_token_signature(&token, pool, anchors).map(|tsa| (info.time, tsa))
+}
+
+/// The token's CMS signature over its TSTInfo, and its TSA's path.
+pub(crate) fn check_token_signature(
+    token: &SignedCms,
+    pool: &[Cert],
+    anchors: &[Cert],
+) -> Result<Cert, (SubIndication, String)> {
+    if token.signer_count != 1 {
+        return Err((SubIndication::FormatFailure, "the token has several SignerInfos".into()));
+    }
+    let content = token.content.as_deref().unwrap_or_default();
+    let alg = token
+        .digest
+        .ok_or((SubIndication::CryptoConstraintsFailure, "token digest not accepted".into()))?;
+    token
+        .check_message_digest(&alg.digest(content))
+        .map_err(|e| (SubIndication::HashFailure, format!("time-stamp token: {e}")))?;
+    let mut tsa_pool: Vec<Cert> = token
+        .certificates
+        .iter()
+        .filter_map(|c| Cert::parse(c).ok())
+        .collect();
+    tsa_pool.extend(pool.iter().cloned());
+    let tsa = find_signer(&token.sid, &tsa_pool).ok_or((
+        SubIndication::NoSigningCertificateFound,
+        "the TSA's certificate is missing".into(),
+    ))?;
+    token
+        .verify_signature(&tsa.der, &tsa.spki)
+        .map_err(|e| (SubIndication::SigCryptoFailure, format!("time-stamp token: {e}")))?;
+    if path::build_path(&tsa, &tsa_pool, anchors).is_none() {
+        return Err((
+            SubIndication::NoCertificateChainFound,
+            format!("the TSA {} is not trusted", tsa.display),
+        ));
+    }
+    Ok(tsa)
+}
+
+/// Validates a detached CAdES signature over `data` (read through `source`).
+pub fn verify_detached<S: kyso_pdf::Source>(
+    name: &str,
+    p7s: &[u8],
+    data: &S,
+    opts: &Options<'_>,
+) -> crate::Report {
+    let mut report = crate::pades::empty_report(name);
+    let sig = match cms::parse(p7s) {
+        Ok(s) => s,
+        Err(e) => {
+            report.error = Some(format!("{name} is not a CMS signature: {e}"));
+            return report;
+        }
+    };
+    let mut digest_of = |alg: DigestAlgorithm| -> Result<Vec<u8>, String> {
+        crate::pades::hash_ranges(data, alg, &[(0, data.len())]).map_err(|e| e.to_string())
+    };
+    let outcome = check_cms(&sig, &mut digest_of, &[], &Evidence::default(), opts);
+    let r = crate::pades::finish_report(
+        name.to_owned(),
+        "signature",
+        None,
+        true,
+        outcome,
+        Vec::new(),
+        crate::changes::Level::Illegal,
+        opts.lang,
+    );
+    report.all_passed = r.indication == Indication::TotalPassed;
+    report.signatures.push(r);
+    report
+}
