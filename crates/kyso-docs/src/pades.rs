@@ -144,8 +144,9 @@ pub fn prepare<S: Source>(
     let page_number = req.visible.as_ref().map_or(1, |p| p.page);
     let page_ref = *pages.get(page_number - 1).ok_or_else(|| {
         DocError::Refused(format!(
-            "page {page_number} does not exist (the document has {} pages)",
-            pages.len()
+            "page {page_number} does not exist (the document has {} page{})",
+            pages.len(),
+            if pages.len() == 1 { "" } else { "s" }
         ))
     })?;
 

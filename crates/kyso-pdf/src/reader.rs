@@ -94,6 +94,8 @@ pub struct Pdf<S> {
     map: HashMap<u32, XrefEntry>,
     trailer: Dict,
     object_streams: Mutex<HashMap<u32, Arc<ObjectStream>>>,
+    /// Objects a hybrid file's table and its XRefStm place differently.
+    hybrid_conflicts: Vec<u32>,
 }
 
 impl<S> std::fmt::Debug for Pdf<S> {
@@ -127,6 +129,7 @@ impl<S: Source> Pdf<S> {
             map: HashMap::new(),
             trailer: Dict::new(),
             object_streams: Mutex::new(HashMap::new()),
+            hybrid_conflicts: Vec::new(),
         };
         pdf.read_xref_chain(startxref)?;
         Ok(pdf)
@@ -171,11 +174,19 @@ impl<S: Source> Pdf<S> {
                 _ => None,
             };
             for (num, entry) in &section.entries {
-                if matches!(entry, XrefEntry::Free)
-                    && hybrid
-                        .as_ref()
-                        .is_some_and(|h| h.entries.iter().any(|(n, _)| n == num))
+                let in_stream = hybrid
+                    .as_ref()
+                    .and_then(|h| h.entries.iter().find(|(n, _)| n == num));
+                if let Some((_, other)) = in_stream
+                    && !matches!(entry, XrefEntry::Free)
+                    && !matches!(other, XrefEntry::Free)
+                    && other != entry
                 {
+                    // Readers that ignore /XRefStm (pre-1.5) and readers that honour it
+                    // would show different objects: the hybrid-reference trick.
+                    self.hybrid_conflicts.push(*num);
+                }
+                if matches!(entry, XrefEntry::Free) && in_stream.is_some() {
                     continue;
                 }
                 self.map.entry(*num).or_insert(*entry);
@@ -565,6 +576,12 @@ impl<S: Source> Pdf<S> {
             .get("Root")
             .and_then(Object::as_ref)
             .ok_or_else(|| PdfError::Structure("/Root is not an indirect reference".into()))
+    }
+
+    /// Objects that a hybrid file's cross-reference table and its `/XRefStm` stream place
+    /// at different locations (ISO 32000-1 §7.5.8.4 lets readers choose either).
+    pub fn hybrid_conflicts(&self) -> &[u32] {
+        &self.hybrid_conflicts
     }
 
     /// The offset the last `startxref` names.

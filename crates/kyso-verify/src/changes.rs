@@ -33,13 +33,34 @@ pub struct Change {
     pub level: Level,
     /// What it is, in English (the report translates the level, not this detail).
     pub what: String,
+    /// The fully qualified name of the form field it fills, for field locks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 fn change(level: Level, what: impl Into<String>) -> Change {
     Change {
         level,
         what: what.into(),
+        field: None,
     }
+}
+
+/// The fully qualified name of a field (its /T and its ancestors').
+fn field_name<S: Source>(pdf: &Pdf<S>, d: &Dict) -> String {
+    let mut parts = Vec::new();
+    let mut current = d.clone();
+    for _ in 0..kyso_pdf::lexer::MAX_DEPTH {
+        if let Some(t) = current.get("T").and_then(Object::as_bytes) {
+            parts.push(kyso_pdf::decode_text(t));
+        }
+        match current.get("Parent").map(|p| pdf.resolve(p)) {
+            Some(Ok(Object::Dict(p))) => current = p,
+            _ => break,
+        }
+    }
+    parts.reverse();
+    parts.join(".")
 }
 
 /// Compares the signed revision `old` with the whole document `new`.
@@ -174,13 +195,22 @@ fn explain<A: Source, B: Source>(
         return field_list_changes(old, new, old_obj.as_array(), new_obj.as_array());
     }
     if Some(r) == roles.info {
-        return Ok(vec![change(Level::LongTermValidation, "document information updated")]);
+        return Ok(vec![change(
+            Level::LongTermValidation,
+            "document information updated",
+        )]);
     }
     if Some(r) == roles.metadata {
-        return Ok(vec![change(Level::LongTermValidation, "XMP metadata updated")]);
+        return Ok(vec![change(
+            Level::LongTermValidation,
+            "XMP metadata updated",
+        )]);
     }
     if roles.dss.contains(&r) {
-        return Ok(vec![change(Level::LongTermValidation, "validation data (DSS) updated")]);
+        return Ok(vec![change(
+            Level::LongTermValidation,
+            "validation data (DSS) updated",
+        )]);
     }
     if roles.pages.contains(&r) {
         return page_changes(old, new, num, old_obj, new_obj);
@@ -189,7 +219,10 @@ fn explain<A: Source, B: Source>(
         return annotation_list_changes(old, new, num, old_obj.as_array(), new_obj.as_array());
     }
     let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
-        return Ok(vec![change(Level::Illegal, format!("object {num} was changed"))]);
+        return Ok(vec![change(
+            Level::Illegal,
+            format!("object {num} was changed"),
+        )]);
     };
     if is_field(od) || od.is_name("Subtype", "Widget") {
         return field_changes(old, num, od, nd, matches!(old_obj, Object::Stream(_)));
@@ -206,7 +239,9 @@ fn explain<A: Source, B: Source>(
 }
 
 fn is_field(d: &Dict) -> bool {
-    d.contains("FT") || (d.contains("T") && d.contains("Parent")) || d.contains("Kids") && d.contains("T")
+    d.contains("FT")
+        || (d.contains("T") && d.contains("Parent"))
+        || d.contains("Kids") && d.contains("T")
 }
 
 fn catalog_changes<A: Source, B: Source>(
@@ -216,7 +251,10 @@ fn catalog_changes<A: Source, B: Source>(
     new_obj: &Object,
 ) -> Result<Vec<Change>, PdfError> {
     let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
-        return Ok(vec![change(Level::Illegal, "the catalog is no longer a dictionary")]);
+        return Ok(vec![change(
+            Level::Illegal,
+            "the catalog is no longer a dictionary",
+        )]);
     };
     let mut out = Vec::new();
     for key in keys(od, nd) {
@@ -225,14 +263,22 @@ fn catalog_changes<A: Source, B: Source>(
             continue;
         }
         match key.as_str() {
-            "DSS" => out.push(change(Level::LongTermValidation, "validation data (DSS) added")),
-            "Extensions" | "Version" | "Metadata" => {
-                out.push(change(Level::LongTermValidation, format!("catalog /{key} updated")))
-            }
+            "DSS" => out.push(change(
+                Level::LongTermValidation,
+                "validation data (DSS) added",
+            )),
+            "Extensions" | "Version" | "Metadata" => out.push(change(
+                Level::LongTermValidation,
+                format!("catalog /{key} updated"),
+            )),
             "AcroForm" => match (a, b) {
                 (None, Some(f)) => {
                     let form = new.resolve(f)?;
-                    let fields = new.resolve(form.as_dict().and_then(|d| d.get("Fields")).unwrap_or(&Object::Null))?;
+                    let fields = new.resolve(
+                        form.as_dict()
+                            .and_then(|d| d.get("Fields"))
+                            .unwrap_or(&Object::Null),
+                    )?;
                     out.extend(field_list_changes(old, new, Some(&[]), fields.as_array())?);
                 }
                 (Some(x), Some(y)) => {
@@ -241,19 +287,21 @@ fn catalog_changes<A: Source, B: Source>(
                 }
                 _ => out.push(change(Level::Illegal, "the form (AcroForm) was removed")),
             },
-            other => out.push(change(Level::Illegal, format!("catalog /{other} was changed"))),
+            other => out.push(change(
+                Level::Illegal,
+                format!("catalog /{other} was changed"),
+            )),
         }
     }
     Ok(out)
 }
 
 fn keys(a: &Dict, b: &Dict) -> Vec<String> {
-    let mut k: Vec<String> = a
-        .0
-        .iter()
-        .chain(b.0.iter())
-        .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
-        .collect();
+    let mut k: Vec<String> =
+        a.0.iter()
+            .chain(b.0.iter())
+            .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
+            .collect();
     k.sort();
     k.dedup();
     k
@@ -266,7 +314,10 @@ fn form_changes<A: Source, B: Source>(
     new_obj: &Object,
 ) -> Result<Vec<Change>, PdfError> {
     let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
-        return Ok(vec![change(Level::Illegal, "the form is no longer a dictionary")]);
+        return Ok(vec![change(
+            Level::Illegal,
+            "the form is no longer a dictionary",
+        )]);
     };
     let mut out = Vec::new();
     for key in keys(od, nd) {
@@ -300,7 +351,10 @@ fn field_list_changes<A: Source, B: Source>(
     let before = before.unwrap_or(&[]);
     let after = after.unwrap_or(&[]);
     if after.len() < before.len() || after[..before.len()] != *before {
-        return Ok(vec![change(Level::Illegal, "form fields were removed or reordered")]);
+        return Ok(vec![change(
+            Level::Illegal,
+            "form fields were removed or reordered",
+        )]);
     }
     let mut out = Vec::new();
     for f in &after[before.len()..] {
@@ -310,25 +364,47 @@ fn field_list_changes<A: Source, B: Source>(
 }
 
 /// A field added after signing: a new signature field (or document time-stamp) is fine.
-fn new_field<A: Source, B: Source>(old: &Pdf<A>, new: &Pdf<B>, f: &Object) -> Result<Change, PdfError> {
+fn new_field<A: Source, B: Source>(
+    old: &Pdf<A>,
+    new: &Pdf<B>,
+    f: &Object,
+) -> Result<Change, PdfError> {
     if let Some(r) = f.as_ref()
-        && old.xref().get(&r.num).is_some_and(|e| !matches!(e, XrefEntry::Free))
+        && old
+            .xref()
+            .get(&r.num)
+            .is_some_and(|e| !matches!(e, XrefEntry::Free))
     {
-        return Ok(change(Level::Illegal, format!("existing object {} became a form field", r.num)));
+        return Ok(change(
+            Level::Illegal,
+            format!("existing object {} became a form field", r.num),
+        ));
     }
     let d = new.resolve(f)?;
     let Some(d) = d.as_dict() else {
-        return Ok(change(Level::Illegal, "a form field that is not a dictionary was added"));
+        return Ok(change(
+            Level::Illegal,
+            "a form field that is not a dictionary was added",
+        ));
     };
     if !d.is_name("FT", "Sig") {
-        return Ok(change(Level::Illegal, "a form field other than a signature was added"));
+        return Ok(change(
+            Level::Illegal,
+            "a form field other than a signature was added",
+        ));
     }
     let value = match d.get("V") {
         Some(v) => new.resolve(v)?,
         None => return Ok(change(Level::Signing, "an empty signature field was added")),
     };
-    if value.as_dict().is_some_and(|v| v.is_name("Type", "DocTimeStamp")) {
-        Ok(change(Level::LongTermValidation, "a document time-stamp was added"))
+    if value
+        .as_dict()
+        .is_some_and(|v| v.is_name("Type", "DocTimeStamp"))
+    {
+        Ok(change(
+            Level::LongTermValidation,
+            "a document time-stamp was added",
+        ))
     } else {
         Ok(change(Level::Signing, "a signature was added"))
     }
@@ -342,7 +418,10 @@ fn page_changes<A: Source, B: Source>(
     new_obj: &Object,
 ) -> Result<Vec<Change>, PdfError> {
     let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
-        return Ok(vec![change(Level::Illegal, format!("page object {num} was replaced"))]);
+        return Ok(vec![change(
+            Level::Illegal,
+            format!("page object {num} was replaced"),
+        )]);
     };
     let mut out = Vec::new();
     for key in keys(od, nd) {
@@ -353,7 +432,13 @@ fn page_changes<A: Source, B: Source>(
         if key == "Annots" {
             let x = old.resolve(a.unwrap_or(&Object::Null))?;
             let y = new.resolve(b.unwrap_or(&Object::Null))?;
-            out.extend(annotation_list_changes(old, new, num, x.as_array(), y.as_array())?);
+            out.extend(annotation_list_changes(
+                old,
+                new,
+                num,
+                x.as_array(),
+                y.as_array(),
+            )?);
         } else {
             out.push(change(
                 Level::Illegal,
@@ -376,16 +461,21 @@ fn annotation_list_changes<A: Source, B: Source>(
     let mut out = Vec::new();
     for a in before {
         if !after.contains(a) {
-            out.push(change(Level::Annotations, format!("an annotation was removed from page object {page}")));
+            out.push(change(
+                Level::Annotations,
+                format!("an annotation was removed from page object {page}"),
+            ));
         }
     }
     for a in after {
         if before.contains(a) {
             continue;
         }
-        let existing = a
-            .as_ref()
-            .is_some_and(|r| old.xref().get(&r.num).is_some_and(|e| !matches!(e, XrefEntry::Free)));
+        let existing = a.as_ref().is_some_and(|r| {
+            old.xref()
+                .get(&r.num)
+                .is_some_and(|e| !matches!(e, XrefEntry::Free))
+        });
         let d = new.resolve(a)?;
         let d = d.as_dict().cloned().unwrap_or_default();
         let is_sig_widget = d.is_name("Subtype", "Widget")
@@ -398,19 +488,32 @@ fn annotation_list_changes<A: Source, B: Source>(
             let doc_ts = d
                 .get("V")
                 .and_then(|v| new.resolve(v).ok())
-                .is_some_and(|v| v.as_dict().is_some_and(|v| v.is_name("Type", "DocTimeStamp")));
+                .is_some_and(|v| {
+                    v.as_dict()
+                        .is_some_and(|v| v.is_name("Type", "DocTimeStamp"))
+                });
             out.push(change(
-                if doc_ts { Level::LongTermValidation } else { Level::Signing },
+                if doc_ts {
+                    Level::LongTermValidation
+                } else {
+                    Level::Signing
+                },
                 "a signature widget was placed on a page",
             ));
         } else if d.is_name("Subtype", "Widget") {
-            out.push(change(Level::Illegal, format!("a form widget was added to page object {page}")));
+            out.push(change(
+                Level::Illegal,
+                format!("a form widget was added to page object {page}"),
+            ));
         } else {
             let sub = d
                 .name("Subtype")
                 .map(|n| String::from_utf8_lossy(n).into_owned())
                 .unwrap_or_default();
-            out.push(change(Level::Annotations, format!("a {sub} annotation was added to page object {page}")));
+            out.push(change(
+                Level::Annotations,
+                format!("a {sub} annotation was added to page object {page}"),
+            ));
         }
     }
     Ok(out)
@@ -425,7 +528,10 @@ fn field_changes<A: Source>(
     was_stream: bool,
 ) -> Result<Vec<Change>, PdfError> {
     if was_stream {
-        return Ok(vec![change(Level::Illegal, format!("object {num} was changed"))]);
+        return Ok(vec![change(
+            Level::Illegal,
+            format!("object {num} was changed"),
+        )]);
     }
     let ft = od.name("FT").map(<[u8]>::to_vec).or_else(|| {
         od.get("Parent")
@@ -440,20 +546,27 @@ fn field_changes<A: Source>(
             continue;
         }
         match key.as_str() {
-            "V" if is_sig && a.is_none() => {
-                out.push(change(Level::Signing, format!("signature field {num} was signed")))
-            }
+            "V" if is_sig && a.is_none() => out.push(change(
+                Level::Signing,
+                format!("signature field {num} was signed"),
+            )),
             "V" if is_sig => out.push(change(
                 Level::Illegal,
                 format!("the value of signed signature field {num} was replaced"),
             )),
-            "AP" | "AS" if is_sig => {
-                out.push(change(Level::Signing, format!("signature field {num} got its appearance")))
-            }
-            "V" | "AP" | "AS" | "MK" | "DV" | "I" => out.push(change(
-                Level::FormFilling,
-                format!("form field {num}: /{key} filled in"),
+            "AP" | "AS" if is_sig => out.push(change(
+                Level::Signing,
+                format!("signature field {num} got its appearance"),
             )),
+            // Only the value and its appearance: /I, /MK, /DV and the rest change what a
+            // field offers or how it looks beyond its value (pyHanko draws the same line).
+            "V" | "AP" | "AS" => out.push(Change {
+                field: Some(field_name(old, od)),
+                ..change(
+                    Level::FormFilling,
+                    format!("form field {num}: /{key} filled in"),
+                )
+            }),
             other => out.push(change(
                 Level::Illegal,
                 format!("form field {num}: /{other} was changed"),

@@ -88,7 +88,9 @@ pub fn parse(der: &[u8]) -> Result<SignedCms, DerError> {
     let outer = tlv::read(der)?.0; // PDF /Contents has zero padding after the DER
     let ci = outer.expect(0x30, "ContentInfo")?;
     let [ct, content] = ci.as_slice() else {
-        return Err(DerError("ContentInfo is not { contentType, content }".into()));
+        return Err(DerError(
+            "ContentInfo is not { contentType, content }".into(),
+        ));
     };
     if !ct.is_oid(&SIGNED_DATA) {
         return Err(DerError("the ContentInfo is not a SignedData".into()));
@@ -100,7 +102,9 @@ pub fn parse(der: &[u8]) -> Result<SignedCms, DerError> {
         .expect(0x30, "SignedData")?;
     let mut it = sd.iter();
     let _version = it.next().ok_or_else(|| DerError("no version".into()))?;
-    let _digest_algorithms = it.next().ok_or_else(|| DerError("no digestAlgorithms".into()))?;
+    let _digest_algorithms = it
+        .next()
+        .ok_or_else(|| DerError("no digestAlgorithms".into()))?;
     let encap = it
         .next()
         .ok_or_else(|| DerError("no encapContentInfo".into()))?
@@ -170,13 +174,17 @@ pub fn parse(der: &[u8]) -> Result<SignedCms, DerError> {
         .and_then(Tlv::oid)
         .ok_or_else(|| DerError("digestAlgorithm without OID".into()))?;
     let digest = DigestAlgorithm::from_dotted(&digest_oid.to_string());
-    let mut t = it.next().ok_or_else(|| DerError("SignerInfo truncated".into()))?;
+    let mut t = it
+        .next()
+        .ok_or_else(|| DerError("SignerInfo truncated".into()))?;
     let (signed_attrs_der, signed_attrs) = if t.tag == 0xa0 {
         // The signature covers the attributes with their universal SET tag (§5.4).
         let mut der = t.raw.to_vec();
         der[0] = 0x31;
-        let attrs = attributes(&t)?;
-        t = it.next().ok_or_else(|| DerError("SignerInfo truncated".into()))?;
+        let attrs = attributes(t)?;
+        t = it
+            .next()
+            .ok_or_else(|| DerError("SignerInfo truncated".into()))?;
         (Some(der), attrs)
     } else {
         (None, Vec::new())
@@ -266,7 +274,10 @@ impl SignedCms {
                 Some(DigestAlgorithm::Sha256) => Ok(SignatureAlgorithm::RsaPkcs1Sha256),
                 Some(DigestAlgorithm::Sha384) => Ok(SignatureAlgorithm::RsaPkcs1Sha384),
                 Some(DigestAlgorithm::Sha512) => Ok(SignatureAlgorithm::RsaPkcs1Sha512),
-                _ => Err(format!("digest algorithm {} is not accepted", self.digest_oid)),
+                _ => Err(format!(
+                    "digest algorithm {} is not accepted",
+                    self.digest_oid
+                )),
             };
         }
         kyso_pki::algid::scheme_from_identifier(&id).map_err(|e| e.to_string())
@@ -395,8 +406,16 @@ pub(crate) fn parse_generalized_time(v: &[u8]) -> Result<kyso_core::UnixTime, De
     if s.len() < 15 || !s.ends_with('Z') {
         return Err(bad());
     }
-    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad);
-    let (y, mo, d, h, mi, sec) = (n(0..4)?, n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?, n(12..14)?);
+    let n =
+        |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad);
+    let (y, mo, d, h, mi, sec) = (
+        n(0..4)?,
+        n(4..6)?,
+        n(6..8)?,
+        n(8..10)?,
+        n(10..12)?,
+        n(12..14)?,
+    );
     Ok(kyso_core::UnixTime(
         days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec,
     ))

@@ -1,14 +1,14 @@
 //! PAdES validation: each signature field of a PDF, its byte ranges, and the revisions
 //! after it.
 
+use crate::Options;
 use crate::changes::{self, Change, Level};
 use crate::cms;
 use crate::path::{Cert, Evidence};
 use crate::report::{self, Indication, Report, SignatureReport, SubIndication};
 use crate::signature::{self, CmsOutcome};
-use crate::Options;
 use kyso_docs::fields::{SignatureField, docmdp_level, signature_fields};
-use kyso_pdf::{Object, ObjRef, Pdf, PdfError, Prefix, Source, XrefEntry};
+use kyso_pdf::{ObjRef, Object, Pdf, PdfError, Prefix, Source, XrefEntry};
 use kyso_pki::cms::DigestAlgorithm;
 
 pub(crate) fn empty_report(name: &str) -> Report {
@@ -185,7 +185,10 @@ pub(crate) fn finish_report(
         }
         // An illegal change is a failure even if trust could not be established.
         if !matches!(failure, Some((Indication::TotalFailed, _))) {
-            failure = Some((Indication::TotalFailed, SubIndication::SigConstraintsFailure));
+            failure = Some((
+                Indication::TotalFailed,
+                SubIndication::SigConstraintsFailure,
+            ));
         }
     }
     let (indication, sub_indication) = match failure {
@@ -242,6 +245,11 @@ fn check_field<S: Source>(
     let sig_ref = field
         .value
         .ok_or_else(|| format_failure("the signature value (/V) is not an indirect object"))?;
+    if let Some(num) = pdf.hybrid_conflicts().first() {
+        return Err(format_failure(format!(
+            "hybrid cross-reference: the table and its /XRefStm disagree about object {num}, so different readers show different documents"
+        )));
+    }
     if shared > 1 {
         return Err(format_failure(format!(
             "one signature dictionary ({sig_ref}) is shared by {shared} signature fields"
@@ -324,7 +332,9 @@ fn check_field<S: Source>(
         }
     }
     let old = Pdf::open(Prefix::new(pdf.source(), signed_len)).map_err(|e| {
-        format_failure(format!("the signed revision cannot be read on its own: {e}"))
+        format_failure(format!(
+            "the signed revision cannot be read on its own: {e}"
+        ))
     })?;
     // The signature dictionary must be in the signed revision, and the gap inside it.
     match old.xref().get(&sig_ref.num) {
@@ -352,7 +362,11 @@ fn check_field<S: Source>(
     let mut digest_of = |alg: DigestAlgorithm| -> Result<Vec<u8>, String> {
         hash_ranges(source, alg, &ranges).map_err(|e| e.to_string())
     };
-    let anchors: Vec<Cert> = opts.anchors.iter().filter_map(|a| Cert::parse(a).ok()).collect();
+    let anchors: Vec<Cert> = opts
+        .anchors
+        .iter()
+        .filter_map(|a| Cert::parse(a).ok())
+        .collect();
     let outcome = if kind == "document_timestamp" {
         let mut outcome = CmsOutcome {
             has_timestamp: true,
@@ -372,7 +386,12 @@ fn check_field<S: Source>(
                     Ok(tsa) => {
                         outcome.timestamp_time = Some(info.time);
                         let mut pool = dss_certs.to_vec();
-                        pool.extend(parsed.certificates.iter().filter_map(|c| Cert::parse(c).ok()));
+                        pool.extend(
+                            parsed
+                                .certificates
+                                .iter()
+                                .filter_map(|c| Cert::parse(c).ok()),
+                        );
                         signature::check_path(&mut outcome, &tsa, &pool, &anchors, evidence, opts);
                         outcome.signer = Some(tsa);
                     }
@@ -411,7 +430,21 @@ fn check_field<S: Source>(
             )
         })?
     };
-    let allowed = match old.catalog().ok().and_then(|c| docmdp_level(&old, &c).ok().flatten()) {
+    let mut changes = changes;
+    let lock = field_lock(&old, field, &sig);
+    for c in &mut changes {
+        if let (Some(name), Level::FormFilling) = (&c.field, c.level)
+            && lock.covers(name)
+        {
+            c.level = Level::Illegal;
+            c.what = format!("{} — field {name} is locked by this signature", c.what);
+        }
+    }
+    let allowed = match old
+        .catalog()
+        .ok()
+        .and_then(|c| docmdp_level(&old, &c).ok().flatten())
+    {
         Some(1) => Level::LongTermValidation,
         Some(3) => Level::Annotations,
         Some(_) => Level::FormFilling,
@@ -434,7 +467,67 @@ fn decode_hex(h: &[u8]) -> Vec<u8> {
         b'a'..=b'f' => c - b'a' + 10,
         _ => c - b'A' + 10,
     };
-    let mut out: Vec<u8> = h.chunks(2).map(|p| nib(p[0]) << 4 | p.get(1).map_or(0, |&c| nib(c))).collect();
+    let mut out: Vec<u8> = h
+        .chunks(2)
+        .map(|p| nib(p[0]) << 4 | p.get(1).map_or(0, |&c| nib(c)))
+        .collect();
     let _ = &mut out;
     out
+}
+
+/// Which fields a signature locks (FieldMDP, ISO 32000-1 §12.7.4.5 /Lock and §12.8.2.4).
+#[derive(Debug, Default)]
+struct FieldLock {
+    all: bool,
+    include: Vec<String>,
+    exclude: Option<Vec<String>>,
+}
+
+impl FieldLock {
+    fn covers(&self, name: &str) -> bool {
+        self.all
+            || self.include.iter().any(|f| f == name)
+            || self
+                .exclude
+                .as_ref()
+                .is_some_and(|ex| !ex.iter().any(|f| f == name))
+    }
+}
+
+fn field_lock<S: Source>(old: &Pdf<S>, field: &SignatureField, sig: &kyso_pdf::Dict) -> FieldLock {
+    let mut lock = FieldLock::default();
+    let mut specs = Vec::new();
+    if let Some(f) = field.field
+        && let Ok(Object::Dict(d)) = old.get(f)
+        && let Some(l) = d.get("Lock").and_then(|l| old.resolve(l).ok())
+        && let Some(l) = l.as_dict()
+    {
+        specs.push(l.clone());
+    }
+    if let Some(Object::Array(refs)) = sig.get("Reference").and_then(|r| old.resolve(r).ok()) {
+        for r in refs {
+            if let Ok(Object::Dict(r)) = old.resolve(&r)
+                && r.is_name("TransformMethod", "FieldMDP")
+                && let Some(Ok(Object::Dict(p))) = r.get("TransformParams").map(|p| old.resolve(p))
+            {
+                specs.push(p);
+            }
+        }
+    }
+    for spec in specs {
+        let names: Vec<String> = match spec.get("Fields").and_then(|f| old.resolve(f).ok()) {
+            Some(Object::Array(a)) => a
+                .iter()
+                .filter_map(|n| n.as_bytes().map(kyso_pdf::decode_text))
+                .collect(),
+            _ => Vec::new(),
+        };
+        match spec.name("Action") {
+            Some(b"All") => lock.all = true,
+            Some(b"Include") => lock.include.extend(names),
+            Some(b"Exclude") => lock.exclude = Some(names),
+            _ => {}
+        }
+    }
+    lock
 }

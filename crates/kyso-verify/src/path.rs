@@ -40,7 +40,8 @@ pub struct Cert {
     cert: Arc<Certificate>,
 }
 
-const AIA: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
+const AIA: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
 const AD_OCSP: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
 const CRL_DP: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("2.5.29.31");
@@ -111,7 +112,7 @@ impl Cert {
         if self.issuer != issuer.subject {
             return false;
         }
-        let Ok(scheme) = kyso_pki::algid::scheme_from_identifier(&self.cert.signature_algorithm())
+        let Ok(scheme) = kyso_pki::algid::scheme_from_identifier(self.cert.signature_algorithm())
         else {
             return false;
         };
@@ -285,7 +286,13 @@ pub fn status(
 
 /// Reads an OCSPResponse about `cert`, accepting it only if signed by the issuer or by a
 /// responder the issuer delegated (EKU OCSPSigning, issued by the issuer).
-fn from_ocsp(der: &[u8], cert: &Cert, issuer: &Cert, pool: &[Cert], source: &str) -> Option<Status> {
+fn from_ocsp(
+    der: &[u8],
+    cert: &Cert,
+    issuer: &Cert,
+    pool: &[Cert],
+    source: &str,
+) -> Option<Status> {
     let decoded = decode_response(der).ok()?;
     if decoded.response_status != 0 {
         return None;
@@ -347,13 +354,18 @@ fn from_ocsp(der: &[u8], cert: &Cert, issuer: &Cert, pool: &[Cert], source: &str
 }
 
 fn strip_zero(b: &[u8]) -> &[u8] {
-    let skip = b.iter().take_while(|x| **x == 0).count().min(b.len().saturating_sub(1));
+    let skip = b
+        .iter()
+        .take_while(|x| **x == 0)
+        .count()
+        .min(b.len().saturating_sub(1));
     &b[skip..]
 }
 
 /// Reads a CRL from `issuer`, signature checked.
 fn from_crl(der: &[u8], cert: &Cert, issuer: &Cert, source: &str) -> Option<Status> {
-    let crl = x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(der).ok()?;
+    let crl =
+        x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(der).ok()?;
     let tbs = &crl.tbs_cert_list;
     if tbs.issuer.to_der().ok()? != issuer.subject {
         return None;

@@ -147,16 +147,28 @@ pub(crate) fn sentence(r: &SignatureReport, lang: Lang) -> String {
         Lang::En => "unknown".into(),
     });
     let time = r.timestamp_time.map(|t| when(t, lang));
-    let what_vi = if r.kind == "document_timestamp" { "Dấu thời gian tài liệu" } else { "Chữ ký" };
-    let what_en = if r.kind == "document_timestamp" { "Document time-stamp" } else { "Signature" };
+    let what_vi = if r.kind == "document_timestamp" {
+        "Dấu thời gian tài liệu"
+    } else {
+        "Chữ ký"
+    };
+    let what_en = if r.kind == "document_timestamp" {
+        "Document time-stamp"
+    } else {
+        "Signature"
+    };
     let changes_vi = match r.modification {
         "none" => "tài liệu không bị thay đổi sau khi ký",
-        "allowed" => "sau khi ký chỉ có những thay đổi được phép (chữ ký tiếp theo, dữ liệu kiểm tra dài hạn, điền biểu mẫu)",
+        "allowed" => {
+            "sau khi ký chỉ có những thay đổi được phép (chữ ký tiếp theo, dữ liệu kiểm tra dài hạn, điền biểu mẫu)"
+        }
         _ => "tài liệu đã bị thay đổi trái phép sau khi ký",
     };
     let changes_en = match r.modification {
         "none" => "the document has not been changed since it was signed",
-        "allowed" => "only permitted changes were made after signing (further signatures, long-term validation data, form filling)",
+        "allowed" => {
+            "only permitted changes were made after signing (further signatures, long-term validation data, form filling)"
+        }
         _ => "the document was changed illegitimately after signing",
     };
     let reason_vi = |s: SubIndication| match s {
@@ -165,10 +177,16 @@ pub(crate) fn sentence(r: &SignatureReport, lang: Lang) -> String {
         SubIndication::SigCryptoFailure => "giá trị chữ ký không đúng với khóa của người ký",
         SubIndication::Revoked => "chứng thư số đã bị thu hồi trước khi ký",
         SubIndication::SigConstraintsFailure => "tài liệu đã bị thay đổi trái phép sau khi ký",
-        SubIndication::NoCertificateChainFound => "chứng thư số không thuộc tổ chức chứng thực nào được tin cậy",
+        SubIndication::NoCertificateChainFound => {
+            "chứng thư số không thuộc tổ chức chứng thực nào được tin cậy"
+        }
         SubIndication::NoSigningCertificateFound => "không tìm thấy chứng thư số của người ký",
-        SubIndication::RevokedNoPoe => "chứng thư số đã bị thu hồi và không có bằng chứng chữ ký có trước thời điểm thu hồi",
-        SubIndication::OutOfBoundsNoPoe => "chứng thư số hết hạn hoặc chưa có hiệu lực tại thời điểm ký",
+        SubIndication::RevokedNoPoe => {
+            "chứng thư số đã bị thu hồi và không có bằng chứng chữ ký có trước thời điểm thu hồi"
+        }
+        SubIndication::OutOfBoundsNoPoe => {
+            "chứng thư số hết hạn hoặc chưa có hiệu lực tại thời điểm ký"
+        }
         SubIndication::TryLater => "chưa kiểm tra được trạng thái thu hồi của chứng thư số",
         SubIndication::CryptoConstraintsFailure => "thuật toán không được chấp nhận",
     };
@@ -177,22 +195,32 @@ pub(crate) fn sentence(r: &SignatureReport, lang: Lang) -> String {
         SubIndication::HashFailure => "the content was altered after signing (hash mismatch)",
         SubIndication::SigCryptoFailure => "the signature value does not match the signer's key",
         SubIndication::Revoked => "the certificate was revoked before signing",
-        SubIndication::SigConstraintsFailure => "the document was changed illegitimately after signing",
-        SubIndication::NoCertificateChainFound => "the certificate does not chain to a trusted authority",
+        SubIndication::SigConstraintsFailure => {
+            "the document was changed illegitimately after signing"
+        }
+        SubIndication::NoCertificateChainFound => {
+            "the certificate does not chain to a trusted authority"
+        }
         SubIndication::NoSigningCertificateFound => "the signer's certificate is missing",
-        SubIndication::RevokedNoPoe => "the certificate is revoked and nothing proves the signature existed before",
-        SubIndication::OutOfBoundsNoPoe => "the certificate was expired or not yet valid at signing time",
+        SubIndication::RevokedNoPoe => {
+            "the certificate is revoked and nothing proves the signature existed before"
+        }
+        SubIndication::OutOfBoundsNoPoe => {
+            "the certificate was expired or not yet valid at signing time"
+        }
         SubIndication::TryLater => "the certificate's revocation status could not be obtained",
         SubIndication::CryptoConstraintsFailure => "an algorithm is not accepted",
     };
     match (lang, r.indication) {
         (Lang::Vi, Indication::TotalPassed) => format!(
             "{what_vi} HỢP LỆ của {who}{}; {changes_vi}.",
-            time.map(|t| format!(", thời điểm ký được chứng thực lúc {t}")).unwrap_or_default()
+            time.map(|t| format!(", thời điểm ký được chứng thực lúc {t}"))
+                .unwrap_or_default()
         ),
         (Lang::En, Indication::TotalPassed) => format!(
             "{what_en} VALID, by {who}{}; {changes_en}.",
-            time.map(|t| format!(", time-stamped at {t}")).unwrap_or_default()
+            time.map(|t| format!(", time-stamped at {t}"))
+                .unwrap_or_default()
         ),
         (Lang::Vi, Indication::TotalFailed) => format!(
             "{what_vi} KHÔNG HỢP LỆ ({who}): {}.",
@@ -208,7 +236,9 @@ pub(crate) fn sentence(r: &SignatureReport, lang: Lang) -> String {
         ),
         (Lang::En, Indication::Indeterminate) => format!(
             "{what_en} INDETERMINATE ({who}): {}.",
-            r.sub_indication.map(reason_en).unwrap_or("missing information")
+            r.sub_indication
+                .map(reason_en)
+                .unwrap_or("missing information")
         ),
     }
 }

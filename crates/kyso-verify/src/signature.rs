@@ -1,10 +1,10 @@
 //! Checks shared by PDF signatures and detached `.p7s`: a CMS signature over a digest, its
 //! signer's path and revocation, and its signature time-stamp.
 
+use crate::Options;
 use crate::cms::{self, SignedCms, SignerId};
 use crate::path::{self, Cert, Evidence, Status};
 use crate::report::{Indication, SubIndication};
-use crate::Options;
 use kyso_core::UnixTime;
 use kyso_pki::cms::DigestAlgorithm;
 
@@ -30,8 +30,12 @@ impl CmsOutcome {
         if self.failure.is_none() {
             self.failure = Some((ind, sub));
         }
-        if matches!(sub, SubIndication::HashFailure | SubIndication::SigCryptoFailure | SubIndication::FormatFailure)
-            && self.integrity_error.is_none()
+        if matches!(
+            sub,
+            SubIndication::HashFailure
+                | SubIndication::SigCryptoFailure
+                | SubIndication::FormatFailure
+        ) && self.integrity_error.is_none()
         {
             self.integrity_error = Some(why);
         }
@@ -60,7 +64,11 @@ pub(crate) fn find_signer(sid: &SignerId, pool: &[Cert]) -> Option<Cert> {
 }
 
 fn strip(b: &[u8]) -> &[u8] {
-    let skip = b.iter().take_while(|x| **x == 0).count().min(b.len().saturating_sub(1));
+    let skip = b
+        .iter()
+        .take_while(|x| **x == 0)
+        .count()
+        .min(b.len().saturating_sub(1));
     &b[skip..]
 }
 
@@ -85,7 +93,10 @@ pub(crate) fn check_cms(
         out.fail(
             Indication::TotalFailed,
             SubIndication::FormatFailure,
-            format!("the signature holds {} SignerInfos; exactly one is allowed", sig.signer_count),
+            format!(
+                "the signature holds {} SignerInfos; exactly one is allowed",
+                sig.signer_count
+            ),
         );
         return out;
     }
@@ -139,7 +150,11 @@ pub(crate) fn check_cms(
     }
 
     // The signature time-stamp: over the signature value, by a trusted TSA.
-    let anchors: Vec<Cert> = opts.anchors.iter().filter_map(|a| Cert::parse(a).ok()).collect();
+    let anchors: Vec<Cert> = opts
+        .anchors
+        .iter()
+        .filter_map(|a| Cert::parse(a).ok())
+        .collect();
     if let Some(token_der) = sig.unsigned_attr(&cms::SIGNATURE_TIME_STAMP) {
         out.has_timestamp = true;
         match check_token(token_der, &sig.signature, &pool, &anchors) {
@@ -208,7 +223,11 @@ pub(crate) fn check_path(
                     out.fail(
                         Indication::Indeterminate,
                         SubIndication::RevokedNoPoe,
-                        format!("{} is revoked since {}", pair[0].display, since.to_rfc3339()),
+                        format!(
+                            "{} is revoked since {}",
+                            pair[0].display,
+                            since.to_rfc3339()
+                        ),
                     );
                 }
             }
@@ -233,9 +252,10 @@ pub(crate) fn check_token(
 ) -> Result<(UnixTime, Cert), (SubIndication, String)> {
     let token = cms::parse(token_der).map_err(|e| (SubIndication::FormatFailure, e.to_string()))?;
     let info = cms::tst_info(&token).map_err(|e| (SubIndication::FormatFailure, e.to_string()))?;
-    let alg = info
-        .imprint_alg
-        .ok_or((SubIndication::CryptoConstraintsFailure, "imprint hash not accepted".into()))?;
+    let alg = info.imprint_alg.ok_or((
+        SubIndication::CryptoConstraintsFailure,
+        "imprint hash not accepted".into(),
+    ))?;
     if alg.digest(data) != info.imprint {
         return Err((
             SubIndication::HashFailure,
@@ -252,12 +272,16 @@ pub(crate) fn check_token_signature(
     anchors: &[Cert],
 ) -> Result<Cert, (SubIndication, String)> {
     if token.signer_count != 1 {
-        return Err((SubIndication::FormatFailure, "the token has several SignerInfos".into()));
+        return Err((
+            SubIndication::FormatFailure,
+            "the token has several SignerInfos".into(),
+        ));
     }
     let content = token.content.as_deref().unwrap_or_default();
-    let alg = token
-        .digest
-        .ok_or((SubIndication::CryptoConstraintsFailure, "token digest not accepted".into()))?;
+    let alg = token.digest.ok_or((
+        SubIndication::CryptoConstraintsFailure,
+        "token digest not accepted".into(),
+    ))?;
     token
         .check_message_digest(&alg.digest(content))
         .map_err(|e| (SubIndication::HashFailure, format!("time-stamp token: {e}")))?;
@@ -271,9 +295,12 @@ pub(crate) fn check_token_signature(
         SubIndication::NoSigningCertificateFound,
         "the TSA's certificate is missing".into(),
     ))?;
-    token
-        .verify_signature(&tsa.der, &tsa.spki)
-        .map_err(|e| (SubIndication::SigCryptoFailure, format!("time-stamp token: {e}")))?;
+    token.verify_signature(&tsa.der, &tsa.spki).map_err(|e| {
+        (
+            SubIndication::SigCryptoFailure,
+            format!("time-stamp token: {e}"),
+        )
+    })?;
     if path::build_path(&tsa, &tsa_pool, anchors).is_none() {
         return Err((
             SubIndication::NoCertificateChainFound,

@@ -43,7 +43,8 @@ pub async fn run(ctx: &Context, a: VerifyArgs) -> anyhow::Result<ExitCode> {
         let opts = opts;
         Ok(match data {
             Some(data) => {
-                let p7s = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let p7s =
+                    std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
                 let source = FileSource::open(&data)
                     .with_context(|| format!("reading {}", data.display()))?;
                 kyso_verify::verify_detached(&name, &p7s, &source, &opts)
@@ -107,7 +108,15 @@ fn print_report(report: &Report, lang: Lang) {
         };
         let sub = s
             .sub_indication
-            .map(|x| format!(" / {}", serde_json::to_value(x).unwrap_or_default().as_str().unwrap_or("")))
+            .map(|x| {
+                format!(
+                    " / {}",
+                    serde_json::to_value(x)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("")
+                )
+            })
             .unwrap_or_default();
         println!("\n[{}] {} — {verdict}{sub}", i + 1, s.field);
         println!("    {}", s.message);
@@ -125,20 +134,35 @@ fn print_report(report: &Report, lang: Lang) {
             let line = match status {
                 Status::Good { source, checked_at } => format!(
                     "{} ({source}, {})",
-                    if vi { "chưa bị thu hồi" } else { "not revoked" },
+                    if vi {
+                        "chưa bị thu hồi"
+                    } else {
+                        "not revoked"
+                    },
                     checked_at.to_rfc3339()
                 ),
                 Status::Revoked { since, source } => format!(
                     "{} {} ({source})",
-                    if vi { "ĐÃ THU HỒI từ" } else { "REVOKED since" },
+                    if vi {
+                        "ĐÃ THU HỒI từ"
+                    } else {
+                        "REVOKED since"
+                    },
                     since.to_rfc3339()
                 ),
-                Status::NotApplicable => {
-                    (if vi { "không cần kiểm tra thu hồi" } else { "no revocation check applies" }).into()
-                }
+                Status::NotApplicable => (if vi {
+                    "không cần kiểm tra thu hồi"
+                } else {
+                    "no revocation check applies"
+                })
+                .into(),
                 Status::Unknown { reason } => format!(
                     "{}: {reason}",
-                    if vi { "không rõ trạng thái thu hồi" } else { "revocation unknown" }
+                    if vi {
+                        "không rõ trạng thái thu hồi"
+                    } else {
+                        "revocation unknown"
+                    }
                 ),
             };
             println!("    {}: {line}", if vi { "Thu hồi" } else { "Revocation" });
@@ -146,7 +170,11 @@ fn print_report(report: &Report, lang: Lang) {
         if let Some(t) = s.timestamp_time {
             println!(
                 "    {}: {}",
-                if vi { "Dấu thời gian" } else { "Time-stamp" },
+                if vi {
+                    "Dấu thời gian"
+                } else {
+                    "Time-stamp"
+                },
                 t.to_rfc3339()
             );
         }
@@ -163,7 +191,11 @@ fn print_report(report: &Report, lang: Lang) {
         for c in &s.changes {
             println!(
                 "    {}: {:?} — {}",
-                if vi { "Thay đổi sau khi ký" } else { "Changed after signing" },
+                if vi {
+                    "Thay đổi sau khi ký"
+                } else {
+                    "Changed after signing"
+                },
                 c.level,
                 c.what
             );
@@ -224,7 +256,8 @@ fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
         let line_end = body.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&body[..line_end]).ok()?.trim(), 16).ok()?;
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..line_end]).ok()?.trim(), 16).ok()?;
         body = &body[line_end + 2..];
         if size == 0 {
             return Some(out);
