@@ -4,8 +4,23 @@
 use kyso_pdf::{FileSource, Object, Pdf};
 use std::path::PathBuf;
 
+/// The shared adversarial corpus: `$KYSO_CORPUS`, or `../shared/corpus` beside the
+/// checkout, or `/work/shared/corpus` (where CI's clones live).
+pub fn corpus_dir() -> PathBuf {
+    let candidates = [
+        std::env::var_os("KYSO_CORPUS").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")),
+        Some(PathBuf::from("/work/shared/corpus")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("pdf-dss").is_dir())
+        .expect("the shared PDF corpus (../shared/corpus/pdf-dss) is missing: set KYSO_CORPUS")
+}
+
 fn corpus() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/pdf-dss");
+    let dir = corpus_dir().join("pdf-dss");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
