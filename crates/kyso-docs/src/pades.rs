@@ -457,7 +457,13 @@ fn check_permissions<S: Source>(
             "a certification signature must be the document's first signature, and this one is already signed".into(),
         ));
     }
-    if let Some(level) = crate::fields::docmdp_level(pdf, catalog)?
+    let certified = crate::fields::docmdp_level(pdf, catalog)?;
+    if certified.is_some() && req.visible.is_some() && req.kind == SignatureKind::Cades {
+        return Err(DocError::Refused(
+            "the document is certified (DocMDP): a visible signature field added after certification is rejected by strict validators such as pyHanko; sign it without --visible".into(),
+        ));
+    }
+    if let Some(level) = certified
         && level == 1
         && req.kind == SignatureKind::Cades
     {

@@ -23,6 +23,10 @@ pub const MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
 pub const SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
 /// id-aa-signatureTimeStampToken (RFC 3161 Appendix A): a time-stamp over the signature.
 pub const SIGNATURE_TIME_STAMP: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.14");
+/// id-aa-ets-certValues (EN 319 122-1 §5.5.1): the certificates validation needs.
+pub const CERTIFICATE_VALUES: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.23");
+/// id-aa-ets-revocationValues (EN 319 122-1 §5.5.2): CRLs and OCSP responses.
+pub const REVOCATION_VALUES: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.24");
 /// signingCertificateV2 attribute.
 pub const SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
 
@@ -306,12 +310,46 @@ impl DetachedSignature {
         signature: &[u8],
         signature_time_stamp: Option<&[u8]>,
     ) -> Result<Vec<u8>, PkiError> {
+        self.finish_with(signature, signature_time_stamp, None)
+    }
+
+    /// As [`Self::finish`], with validation data for CAdES-B-LT: certificate-values and
+    /// revocation-values unsigned attributes (`ocsp_responses` are full OCSPResponses; the
+    /// attribute holds their BasicOCSPResponse).
+    pub fn finish_with(
+        &self,
+        signature: &[u8],
+        signature_time_stamp: Option<&[u8]>,
+        validation: Option<&ValidationValues>,
+    ) -> Result<Vec<u8>, PkiError> {
         // Detached: EncapsulatedContentInfo { id-data } without eContent.
         let encap = seq(&[&DATA.to_der()?]);
-        let unsigned = match signature_time_stamp {
-            Some(token) => vec![attribute(SIGNATURE_TIME_STAMP, token.to_vec())?],
-            None => Vec::new(),
-        };
+        let mut unsigned = Vec::new();
+        if let Some(token) = signature_time_stamp {
+            unsigned.push(attribute(SIGNATURE_TIME_STAMP, token.to_vec())?);
+        }
+        if let Some(v) = validation {
+            let certs: Vec<&[u8]> = v.certificates.iter().map(Vec::as_slice).collect();
+            unsigned.push(attribute(CERTIFICATE_VALUES, seq(&certs))?);
+            let crls: Vec<&[u8]> = v.crls.iter().map(Vec::as_slice).collect();
+            let basics: Vec<Vec<u8>> = v
+                .ocsp_responses
+                .iter()
+                .map(|r| basic_ocsp_response(r))
+                .collect::<Result<_, _>>()?;
+            let basics: Vec<&[u8]> = basics.iter().map(Vec::as_slice).collect();
+            // RevocationValues { crlVals [0] SEQUENCE OF CertificateList OPTIONAL,
+            //                    ocspVals [1] SEQUENCE OF BasicOCSPResponse OPTIONAL }
+            let mut fields = Vec::new();
+            if !crls.is_empty() {
+                fields.push(tlv(0xa0, &[&seq(&crls)]));
+            }
+            if !basics.is_empty() {
+                fields.push(tlv(0xa1, &[&seq(&basics)]));
+            }
+            let fields: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+            unsigned.push(attribute(REVOCATION_VALUES, seq(&fields))?);
+        }
         self.parts.signed_data_with(
             1,
             &encap,
@@ -321,4 +359,34 @@ impl DetachedSignature {
             unsigned,
         )
     }
+}
+
+/// Certificates, CRLs and OCSP responses (all DER) embedded for long-term validation.
+#[derive(Debug, Clone, Default)]
+pub struct ValidationValues {
+    /// Certificates.
+    pub certificates: Vec<Vec<u8>>,
+    /// CRLs.
+    pub crls: Vec<Vec<u8>>,
+    /// OCSPResponses.
+    pub ocsp_responses: Vec<Vec<u8>>,
+}
+
+/// The BasicOCSPResponse inside an OCSPResponse
+/// (`SEQUENCE { status, [0] EXPLICIT SEQUENCE { type, OCTET STRING basic } }`).
+fn basic_ocsp_response(response: &[u8]) -> Result<Vec<u8>, PkiError> {
+    #[derive(der::Sequence)]
+    struct ResponseIn<'a> {
+        status: der::asn1::AnyRef<'a>,
+        #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+        bytes: ResponseBytesIn<'a>,
+    }
+    #[derive(der::Sequence)]
+    struct ResponseBytesIn<'a> {
+        kind: Oid,
+        response: &'a der::asn1::OctetStringRef,
+    }
+    let r = ResponseIn::from_der(response)?;
+    let _ = (r.status, r.bytes.kind);
+    Ok(r.bytes.response.as_bytes().to_vec())
 }

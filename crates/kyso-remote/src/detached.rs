@@ -32,16 +32,25 @@ impl RemoteSigning {
     }
 
     /// A CAdES detached signature over content with SHA-256 `content_digest`, made with
-    /// `credential_id` under the citizen's PIN [+ OTP]: B-B, or with `time_stamp` B-T (a
-    /// token from kyso's TSA over the signature value). Returns the DER `.p7s`.
+    /// `credential_id` under the citizen's PIN [+ OTP]: B-B; B-T adds a token from kyso's
+    /// TSA over the signature value; B-LT also the certificates, OCSP responses and CRLs
+    /// validation needs (certificate-values, revocation-values). B-LTA is for PDFs (a
+    /// document time-stamp) and is refused here. Returns the DER `.p7s`.
     pub async fn sign_detached(
         &self,
         credential_id: &str,
         content_digest: &[u8],
         pin: &str,
         otp: Option<&str>,
-        time_stamp: bool,
+        level: crate::documents::Level,
     ) -> Result<Vec<u8>, RemoteError> {
+        use crate::documents::Level;
+        if level == Level::BLTA {
+            return Err(RemoteError::InvalidRequest(
+                "detached signatures are made at B-B, B-T or B-LT (B-LTA's archive time-stamp is for PDFs)".into(),
+            ));
+        }
+        let time_stamp = level >= Level::BT;
         self.cli_client().await?;
         let info = self.info(credential_id).await?;
         let scheme = info.algorithm.default_scheme();
@@ -60,8 +69,23 @@ impl RemoteSigning {
         } else {
             None
         };
+        let validation = if level >= Level::BLT {
+            let mut certs = info.chain_der.clone();
+            certs.extend(self.tsa_chain()?);
+            let responder =
+                kyso_ca::ocsp::OcspResponder::new(&self.ca, kyso_ca::ocsp::OcspConfig::default())
+                    .await?;
+            let material = self.ca.validation_material(&responder, &certs).await?;
+            Some(kyso_pki::cms::ValidationValues {
+                certificates: material.certs,
+                crls: material.crls,
+                ocsp_responses: material.ocsps,
+            })
+        } else {
+            None
+        };
         pending
-            .finish(&signature, token.as_deref())
+            .finish_with(&signature, token.as_deref(), validation.as_ref())
             .map_err(|e| RemoteError::InvalidRequest(e.to_string()))
     }
 }

@@ -286,7 +286,7 @@ impl RemoteSigning {
         }
     }
 
-    fn tsa_chain(&self) -> Result<Vec<Vec<u8>>, RemoteError> {
+    pub(crate) fn tsa_chain(&self) -> Result<Vec<Vec<u8>>, RemoteError> {
         let tsa = self
             .ca
             .signer("tsa")

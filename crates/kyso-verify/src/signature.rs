@@ -328,7 +328,8 @@ pub fn verify_detached<S: kyso_pdf::Source>(
     let mut digest_of = |alg: DigestAlgorithm| -> Result<Vec<u8>, String> {
         crate::pades::hash_ranges(data, alg, &[(0, data.len())]).map_err(|e| e.to_string())
     };
-    let outcome = check_cms(&sig, &mut digest_of, &[], &Evidence::default(), opts);
+    let (certs, evidence) = embedded_values(&sig);
+    let outcome = check_cms(&sig, &mut digest_of, &certs, &evidence, opts);
     let r = crate::pades::finish_report(
         name.to_owned(),
         "signature",
@@ -342,4 +343,70 @@ pub fn verify_detached<S: kyso_pdf::Source>(
     report.all_passed = r.indication == Indication::TotalPassed;
     report.signatures.push(r);
     report
+}
+
+/// CAdES-B-LT validation data: certificate-values and revocation-values unsigned
+/// attributes (EN 319 122-1 §5.5).
+fn embedded_values(sig: &SignedCms) -> (Vec<Cert>, Evidence) {
+    use crate::tlv;
+    const CERT_VALUES: const_oid::ObjectIdentifier =
+        const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.23");
+    const REVOCATION_VALUES: const_oid::ObjectIdentifier =
+        const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.24");
+    let mut certs = Vec::new();
+    let mut evidence = Evidence::default();
+    if let Some(v) = sig.unsigned_attr(&CERT_VALUES)
+        && let Ok(t) = tlv::read_all(v)
+        && let Ok(items) = t.expect(0x30, "CertificateValues")
+    {
+        certs.extend(items.iter().filter_map(|c| Cert::parse(c.raw).ok()));
+    }
+    if let Some(v) = sig.unsigned_attr(&REVOCATION_VALUES)
+        && let Ok(t) = tlv::read_all(v)
+        && let Ok(fields) = t.expect(0x30, "RevocationValues")
+    {
+        for f in fields {
+            let Some(list) = tlv::children(f.value)
+                .ok()
+                .and_then(|c| c.first().and_then(|l| l.expect(0x30, "values").ok()))
+            else {
+                continue;
+            };
+            match f.tag {
+                0xa0 => evidence.crls.extend(list.iter().map(|c| c.raw.to_vec())),
+                0xa1 => evidence
+                    .ocsps
+                    .extend(list.iter().map(|b| ocsp_response_around(b.raw))),
+                _ => {}
+            }
+        }
+    }
+    (certs, evidence)
+}
+
+/// Wraps a BasicOCSPResponse as a successful OCSPResponse, the form the status reader takes.
+fn ocsp_response_around(basic: &[u8]) -> Vec<u8> {
+    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let len = body.len();
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|b| **b == 0).count();
+            out.push(0x80 | (bytes.len() - skip) as u8);
+            out.extend_from_slice(&bytes[skip..]);
+        }
+        out.extend_from_slice(body);
+        out
+    }
+    // id-pkix-ocsp-basic 1.3.6.1.5.5.7.48.1.1
+    let oid = [
+        0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01,
+    ];
+    let mut rb = oid.to_vec();
+    rb.extend(tlv(0x04, basic));
+    let mut body = vec![0x0a, 0x01, 0x00];
+    body.extend(tlv(0xa0, &tlv(0x30, &rb)));
+    tlv(0x30, &body)
 }

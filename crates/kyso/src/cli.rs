@@ -107,7 +107,8 @@ pub struct SignArgs {
     pub detached: bool,
     /// Baseline level: B-B; B-T (signature time-stamp from kyso's TSA); B-LT (plus
     /// certificates, OCSP responses and CRLs embedded in a DSS); B-LTA (plus a document
-    /// time-stamp). Detached signatures: B-B or B-T.
+    /// time-stamp). Detached signatures: B-B, B-T or B-LT (certificate and revocation values
+    /// in the `.p7s`).
     #[arg(long, default_value = "B-B", value_parser = ["B-B", "B-T", "B-LT", "B-LTA"])]
     pub level: String,
     /// The citizen credential that signs (`kyso credential create` printed its id).

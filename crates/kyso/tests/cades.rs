@@ -127,6 +127,43 @@ fn detached_signatures_verify_with_openssl_and_a_changed_file_does_not() {
             verdict.contains("timestamp intact=True valid=True trusted=True"),
             "{verdict}"
         );
+        // B-LT: the certificates, OCSP responses and CRLs travel in the .p7s, so kyso's
+        // validator decides offline (no server runs here).
+        let p7s_lt = k.path("hop-dong-lt.p7s");
+        k.ok(&sign_args(
+            &doc,
+            &p7s_lt,
+            &credential,
+            &pin,
+            &["--detached", "--level", "B-LT"],
+        ));
+        let (ok, out) = cms_verify(&export, &p7s_lt, &doc);
+        assert!(ok, "{alg} B-LT: {out}");
+        let verdict = pyhanko(&export, &p7s_lt, &doc);
+        assert!(
+            verdict.contains("signature intact=True valid=True trusted=True"),
+            "{verdict}"
+        );
+        let root = export.join("root.pem");
+        let report = k.json(&[
+            "verify",
+            p7s_lt.to_str().unwrap(),
+            "--detached-data",
+            doc.to_str().unwrap(),
+            "--trust",
+            root.to_str().unwrap(),
+            "--offline",
+        ]);
+        let sig = &report["signatures"][0];
+        assert_eq!(sig["indication"], "TOTAL-PASSED", "{report}");
+        assert!(
+            sig["revocation"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["source"].as_str().unwrap().starts_with("embedded")),
+            "{report}"
+        );
         let changed = k.write(
             "hop-dong.txt",
             format!("Hợp đồng thuê nhà ({alg}).").as_bytes(),
@@ -141,7 +178,17 @@ fn detached_signatures_verify_with_openssl_and_a_changed_file_does_not() {
             .iter()
             .map(|e| e["kind"].as_str().unwrap().to_owned())
             .collect();
-        assert_eq!(kinds, ["authorize", "sign", "authorize", "sign"]);
+        assert_eq!(
+            kinds,
+            [
+                "authorize",
+                "sign",
+                "authorize",
+                "sign",
+                "authorize",
+                "sign"
+            ]
+        );
         assert!(log[1]["leaf"].as_str().unwrap().contains("kyso-cli"));
     }
 }

@@ -240,8 +240,10 @@ pub async fn sign(ctx: &Context, a: SignArgs) -> anyhow::Result<ExitCode> {
     let ca = Arc::new(ctx.load_ca().await?);
     let remote = ctx.remote(ca).await?;
     if a.detached {
-        if !matches!(a.level.as_str(), "B-B" | "B-T") {
-            anyhow::bail!("detached signatures are made at B-B or B-T");
+        if a.level == "B-LTA" {
+            anyhow::bail!(
+                "detached signatures are made at B-B, B-T or B-LT (B-LTA's document time-stamp is for PDFs)"
+            );
         }
         if a.visible.is_some() || a.certify {
             anyhow::bail!("--visible and --certify apply to PDF signatures, not --detached");
@@ -251,7 +253,13 @@ pub async fn sign(ctx: &Context, a: SignArgs) -> anyhow::Result<ExitCode> {
         };
         let digest = sha256_file(&a.input)?;
         let p7s = remote
-            .sign_detached(id, &digest, pin, otp.as_deref(), a.level == "B-T")
+            .sign_detached(
+                id,
+                &digest,
+                pin,
+                otp.as_deref(),
+                a.level.parse().map_err(anyhow::Error::msg)?,
+            )
             .await?;
         // Written aside and renamed: an interrupted run never leaves half a signature.
         let tmp = a.out.with_extension("p7s.partial");
