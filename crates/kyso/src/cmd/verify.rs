@@ -189,20 +189,32 @@ fn print_report(report: &Report, lang: Lang) {
             }
         );
         for c in &s.changes {
-            println!(
-                "    {}: {:?} — {}",
-                if vi {
-                    "Thay đổi sau khi ký"
-                } else {
-                    "Changed after signing"
-                },
-                c.level,
-                c.what
-            );
+            let label = if vi {
+                "Thay đổi sau khi ký"
+            } else {
+                "Changed after signing"
+            };
+            println!("    {label}: {} — {}", level_name(c.level, vi), c.what);
         }
         for d in &s.details {
             println!("    · {d}");
         }
+    }
+}
+
+fn level_name(level: kyso_verify::changes::Level, vi: bool) -> &'static str {
+    use kyso_verify::changes::Level;
+    match (level, vi) {
+        (Level::LongTermValidation, true) => "dữ liệu kiểm tra dài hạn",
+        (Level::LongTermValidation, false) => "long-term validation data",
+        (Level::Signing, true) => "chữ ký tiếp theo",
+        (Level::Signing, false) => "further signature",
+        (Level::FormFilling, true) => "điền biểu mẫu",
+        (Level::FormFilling, false) => "form filling",
+        (Level::Annotations, true) => "chú thích",
+        (Level::Annotations, false) => "annotation",
+        (Level::Illegal, true) => "KHÔNG ĐƯỢC PHÉP",
+        (Level::Illegal, false) => "NOT ALLOWED",
     }
 }
 
