@@ -18,7 +18,7 @@ pub fn add_dss<S: Source>(
     let mut catalog = pdf.catalog()?;
     let existing_ref = catalog.get("DSS").and_then(Object::as_ref);
     let mut dss = match catalog.get("DSS") {
-        Some(d) => pdf.resolve_dict(d, "/DSS")?,
+        Some(d) => pdf.resolve_plain_dict(d, "/DSS")?,
         None => Dict::new().with("Type", Object::name("DSS")),
     };
     for (key, items) in [("Certs", certs), ("OCSPs", ocsps), ("CRLs", crls)] {

@@ -233,7 +233,7 @@ pub fn prepare<S: Source>(
     let field_ref = update.add(Object::Dict(widget));
 
     // The page lists the widget among its annotations.
-    let mut page = pdf.resolve_dict(&Object::Ref(page_ref), "the page")?;
+    let mut page = pdf.resolve_plain_dict(&Object::Ref(page_ref), "the page")?;
     match page.get("Annots").cloned() {
         Some(Object::Ref(annots_ref)) => {
             let mut annots = array_of(pdf, &Object::Ref(annots_ref), "/Annots")?;
@@ -254,7 +254,7 @@ pub fn prepare<S: Source>(
     // The form lists the field; SigFlags 3 = SignaturesExist | AppendOnly.
     match catalog.get("AcroForm").cloned() {
         Some(Object::Ref(form_ref)) => {
-            let mut form = pdf.resolve_dict(&Object::Ref(form_ref), "/AcroForm")?;
+            let mut form = pdf.resolve_plain_dict(&Object::Ref(form_ref), "/AcroForm")?;
             add_field(pdf, &mut update, &mut form, field_ref)?;
             update.set(form_ref, Object::Dict(form));
         }

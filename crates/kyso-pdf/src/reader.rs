@@ -535,6 +535,18 @@ impl<S: Source> Pdf<S> {
         }
     }
 
+    /// Resolves `object` and requires a plain dictionary (not a stream's): for objects a
+    /// writer will rewrite as dictionaries.
+    pub fn resolve_plain_dict(&self, object: &Object, what: &str) -> Result<Dict, PdfError> {
+        match self.resolve(object)? {
+            Object::Dict(d) => Ok(d),
+            Object::Stream(_) => Err(PdfError::Structure(format!(
+                "{what} is a stream where a dictionary belongs"
+            ))),
+            _ => Err(PdfError::Structure(format!("{what} is not a dictionary"))),
+        }
+    }
+
     /// The encoded bytes of a stream.
     pub fn raw_stream(&self, stream: &Stream) -> Result<Vec<u8>, PdfError> {
         match &stream.data {
@@ -567,7 +579,7 @@ impl<S: Source> Pdf<S> {
             .trailer
             .get("Root")
             .ok_or_else(|| PdfError::Xref("no /Root".into()))?;
-        self.resolve_dict(root, "the catalog (/Root)")
+        self.resolve_plain_dict(root, "the catalog (/Root)")
     }
 
     /// The catalog's reference.

@@ -72,7 +72,7 @@ pub fn analyse<A: Source, B: Source>(old: &Pdf<A>, new: &Pdf<B>) -> Result<Vec<C
         out.push(change(Level::Illegal, "the document catalog was replaced"));
         return Ok(out);
     }
-    let roles = Roles::of(old)?;
+    let mut roles = Roles::of(old)?;
     let mut nums: Vec<u32> = new.xref().keys().copied().collect();
     nums.sort_unstable();
     for num in nums {
@@ -98,7 +98,7 @@ pub fn analyse<A: Source, B: Source>(old: &Pdf<A>, new: &Pdf<B>) -> Result<Vec<C
             out.push(change(Level::Illegal, format!("object {num} was deleted")));
             continue;
         }
-        out.extend(explain(old, new, &roles, r, &old_obj, &new_obj)?);
+        out.extend(explain(old, new, &mut roles, r, &old_obj, &new_obj)?);
     }
     Ok(out)
 }
@@ -127,6 +127,58 @@ struct Roles {
     dss: HashSet<ObjRef>,
     pages: HashSet<ObjRef>,
     annots_arrays: HashSet<ObjRef>,
+    /// Everything the pages reach (content, resources, annotations), computed on demand:
+    /// an object there is page content whatever other role it is also given.
+    page_reachable: Option<HashSet<ObjRef>>,
+}
+
+/// Most objects walked from the pages before giving up (and treating all as reachable).
+const MAX_REACHABLE: usize = 500_000;
+
+impl Roles {
+    /// Whether `r` is reached from the page tree in the signed revision (when there are
+    /// too many objects to tell, yes).
+    fn reached_from_pages<S: Source>(&mut self, old: &Pdf<S>, r: ObjRef) -> bool {
+        if self.page_reachable.is_none() {
+            let mut seen: HashSet<ObjRef> = HashSet::new();
+            let mut stack: Vec<ObjRef> = self.pages.iter().copied().collect();
+            while let Some(next) = stack.pop() {
+                if !seen.insert(next) {
+                    continue;
+                }
+                if seen.len() > MAX_REACHABLE {
+                    return true;
+                }
+                if let Ok(o) = old.get(next) {
+                    refs_in(&o, &mut stack, 0);
+                }
+            }
+            self.page_reachable = Some(seen);
+        }
+        self.page_reachable.as_ref().is_some_and(|s| s.contains(&r))
+    }
+}
+
+/// References inside a value, not following `/Parent` or `/P` (back-links to the tree).
+fn refs_in(o: &Object, out: &mut Vec<ObjRef>, depth: usize) {
+    if depth > kyso_pdf::lexer::MAX_DEPTH {
+        return;
+    }
+    match o {
+        Object::Ref(r) => out.push(*r),
+        Object::Array(items) => items.iter().for_each(|i| refs_in(i, out, depth + 1)),
+        Object::Dict(d) => {
+            d.0.iter()
+                .filter(|(k, _)| k != b"Parent" && k != b"P")
+                .for_each(|(_, v)| refs_in(v, out, depth + 1))
+        }
+        Object::Stream(s) => s
+            .dict
+            .0
+            .iter()
+            .for_each(|(_, v)| refs_in(v, out, depth + 1)),
+        _ => {}
+    }
 }
 
 impl Roles {
@@ -172,6 +224,7 @@ impl Roles {
             dss,
             pages,
             annots_arrays,
+            page_reachable: None,
         })
     }
 }
@@ -179,44 +232,56 @@ impl Roles {
 fn explain<A: Source, B: Source>(
     old: &Pdf<A>,
     new: &Pdf<B>,
-    roles: &Roles,
+    roles: &mut Roles,
     r: ObjRef,
     old_obj: &Object,
     new_obj: &Object,
 ) -> Result<Vec<Change>, PdfError> {
     let num = r.num;
+    let is_dict = |o: &Object| matches!(o, Object::Dict(_));
+    let is_array = |o: &Object| matches!(o, Object::Array(_));
     if r == roles.root {
         return catalog_changes(old, new, old_obj, new_obj);
     }
-    if Some(r) == roles.form {
-        return form_changes(old, new, old_obj, new_obj);
-    }
-    if Some(r) == roles.fields_array {
-        return field_list_changes(old, new, old_obj.as_array(), new_obj.as_array());
-    }
-    if Some(r) == roles.info {
-        return Ok(vec![change(
-            Level::LongTermValidation,
-            "document information updated",
-        )]);
-    }
-    if Some(r) == roles.metadata {
-        return Ok(vec![change(
-            Level::LongTermValidation,
-            "XMP metadata updated",
-        )]);
-    }
-    if roles.dss.contains(&r) {
-        return Ok(vec![change(
-            Level::LongTermValidation,
-            "validation data (DSS) updated",
-        )]);
-    }
+    // Page content first: an object the pages use stays page content even if the catalog
+    // or the trailer also names it as something harmless (an alias attack).
     if roles.pages.contains(&r) {
         return page_changes(old, new, num, old_obj, new_obj);
     }
-    if roles.annots_arrays.contains(&r) {
+    if roles.annots_arrays.contains(&r) && is_array(old_obj) && is_array(new_obj) {
         return annotation_list_changes(old, new, num, old_obj.as_array(), new_obj.as_array());
+    }
+    if !roles.reached_from_pages(old, r) {
+        if Some(r) == roles.form && is_dict(old_obj) && is_dict(new_obj) {
+            return form_changes(old, new, old_obj, new_obj);
+        }
+        if Some(r) == roles.fields_array && is_array(old_obj) && is_array(new_obj) {
+            return field_list_changes(old, new, old_obj.as_array(), new_obj.as_array());
+        }
+        if Some(r) == roles.info && is_dict(old_obj) && is_dict(new_obj) {
+            return Ok(vec![change(
+                Level::LongTermValidation,
+                "document information updated",
+            )]);
+        }
+        let is_xmp = |o: &Object| {
+            matches!(o, Object::Stream(s)
+                if s.dict.is_name("Type", "Metadata") && s.dict.is_name("Subtype", "XML"))
+        };
+        if Some(r) == roles.metadata && is_xmp(old_obj) && is_xmp(new_obj) {
+            return Ok(vec![change(
+                Level::LongTermValidation,
+                "XMP metadata updated",
+            )]);
+        }
+        let same_kind =
+            (is_dict(old_obj) && is_dict(new_obj)) || (is_array(old_obj) && is_array(new_obj));
+        if roles.dss.contains(&r) && same_kind {
+            return Ok(vec![change(
+                Level::LongTermValidation,
+                "validation data (DSS) updated",
+            )]);
+        }
     }
     let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
         return Ok(vec![change(

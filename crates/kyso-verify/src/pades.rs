@@ -8,7 +8,7 @@ use crate::path::{Cert, Evidence};
 use crate::report::{self, Indication, Report, SignatureReport, SubIndication};
 use crate::signature::{self, CmsOutcome};
 use kyso_docs::fields::{SignatureField, docmdp_level, signature_fields};
-use kyso_pdf::{ObjRef, Object, Pdf, PdfError, Prefix, Source, XrefEntry};
+use kyso_pdf::{Object, Pdf, PdfError, Prefix, Source, XrefEntry};
 use kyso_pki::cms::DigestAlgorithm;
 
 pub(crate) fn empty_report(name: &str) -> Report {
@@ -128,7 +128,15 @@ fn verify_field<S: Source>(
     opts: &Options<'_>,
 ) -> SignatureReport {
     let mut outcome = CmsOutcome::default();
-    let mut kind = "signature";
+    // Known before any check, so that a refused document time-stamp is reported as one.
+    let mut kind = match field
+        .value
+        .and_then(|v| pdf.get(v).ok())
+        .and_then(|o| o.as_dict().map(|d| d.is_name("SubFilter", "ETSI.RFC3161")))
+    {
+        Some(true) => "document_timestamp",
+        _ => "signature",
+    };
     let mut claimed = None;
     let mut whole = false;
     let mut changes = Vec::new();
@@ -414,21 +422,24 @@ fn check_field<S: Source>(
     };
 
     // What changed after this signature, and what its document allows.
+    // Problems found after the signed revision are illegal changes, not a broken signature.
+    let illegal = |what: String| Change {
+        level: Level::Illegal,
+        what,
+        field: None,
+    };
     let changes = if whole {
         Vec::new()
+    } else if pdf.startxref() < signed_len {
+        vec![illegal(
+            "bytes were appended after the signed revision without being a PDF update".into(),
+        )]
     } else {
-        if pdf.startxref() < signed_len {
-            return Err((
-                SubIndication::SigConstraintsFailure,
-                "bytes were appended after the signed revision without being a PDF update".into(),
-            ));
-        }
-        changes::analyse(&old, pdf).map_err(|e: PdfError| {
-            (
-                SubIndication::SigConstraintsFailure,
-                format!("the later revisions cannot be compared: {e}"),
-            )
-        })?
+        changes::analyse(&old, pdf).unwrap_or_else(|e: PdfError| {
+            vec![illegal(format!(
+                "the later revisions cannot be compared: {e}"
+            ))]
+        })
     };
     let mut changes = changes;
     let lock = field_lock(&old, field, &sig);
@@ -450,7 +461,6 @@ fn check_field<S: Source>(
         Some(_) => Level::FormFilling,
         None => Level::FormFilling,
     };
-    let _: Option<ObjRef> = None;
     Ok(FieldFindings {
         kind,
         claimed,

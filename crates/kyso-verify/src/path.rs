@@ -228,24 +228,38 @@ pub struct Evidence {
     pub crls: Vec<Vec<u8>>,
 }
 
-/// The status of `cert` (issued by `issuer`) from the evidence, or fetched.
+/// Clock skew tolerated between the TSA, the OCSP responder and the CA.
+const SKEW: i64 = 300;
+
+/// Whether a "good" answer issued at `this_update`, valid until `next_update`, speaks for
+/// time `at`: it must be current at `at` (RFC 5280 §5.1.2.5, RFC 6960 §4.2.2.1), or issued
+/// after it. An old answer replayed into a file says nothing about a later time.
+fn covers(this_update: UnixTime, next_update: Option<UnixTime>, at: UnixTime) -> bool {
+    if this_update.seconds() >= at.seconds() - SKEW {
+        return true;
+    }
+    next_update.is_some_and(|n| at.seconds() <= n.seconds())
+}
+
+/// The status of `cert` (issued by `issuer`) at time `at`, from the evidence, or fetched.
 pub fn status(
     cert: &Cert,
     issuer: &Cert,
     evidence: &Evidence,
     pool: &[Cert],
     fetcher: Option<&dyn Fetcher>,
+    at: UnixTime,
 ) -> Status {
     if cert.ocsp_nocheck && cert.ocsp_signing {
         return Status::NotApplicable;
     }
     for der in &evidence.ocsps {
-        if let Some(s) = from_ocsp(der, cert, issuer, pool, "embedded OCSP response") {
+        if let Some(s) = from_ocsp(der, cert, issuer, pool, "embedded OCSP response", at) {
             return s;
         }
     }
     for der in &evidence.crls {
-        if let Some(s) = from_crl(der, cert, issuer, "embedded CRL") {
+        if let Some(s) = from_crl(der, cert, issuer, "embedded CRL", at) {
             return s;
         }
     }
@@ -267,14 +281,14 @@ pub fn status(
             continue;
         };
         if let Some(der) = fetcher.ocsp(url, &req)
-            && let Some(s) = from_ocsp(&der, cert, issuer, pool, &format!("OCSP {url}"))
+            && let Some(s) = from_ocsp(&der, cert, issuer, pool, &format!("OCSP {url}"), at)
         {
             return s;
         }
     }
     for url in &cert.crl_urls {
         if let Some(der) = fetcher.crl(url)
-            && let Some(s) = from_crl(&der, cert, issuer, &format!("CRL {url}"))
+            && let Some(s) = from_crl(&der, cert, issuer, &format!("CRL {url}"), at)
         {
             return s;
         }
@@ -292,12 +306,13 @@ fn from_ocsp(
     issuer: &Cert,
     pool: &[Cert],
     source: &str,
+    at: UnixTime,
 ) -> Option<Status> {
     let decoded = decode_response(der).ok()?;
     if decoded.response_status != 0 {
         return None;
     }
-    let (_, single, this_update, _) = decoded
+    let (_, single, this_update, next_update) = decoded
         .answers
         .iter()
         .find(|(serial, ..)| strip_zero(serial) == strip_zero(&cert.serial))?
@@ -339,6 +354,7 @@ fn from_ocsp(
     }
     let checked_at = decoded.produced_at.unwrap_or(this_update);
     Some(match single {
+        SingleStatus::Good if !covers(this_update, next_update, at) => return None,
         SingleStatus::Good => Status::Good {
             source: source.to_owned(),
             checked_at,
@@ -363,7 +379,7 @@ fn strip_zero(b: &[u8]) -> &[u8] {
 }
 
 /// Reads a CRL from `issuer`, signature checked.
-fn from_crl(der: &[u8], cert: &Cert, issuer: &Cert, source: &str) -> Option<Status> {
+fn from_crl(der: &[u8], cert: &Cert, issuer: &Cert, source: &str, at: UnixTime) -> Option<Status> {
     let crl =
         x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(der).ok()?;
     let tbs = &crl.tbs_cert_list;
@@ -401,6 +417,12 @@ fn from_crl(der: &[u8], cert: &Cert, issuer: &Cert, source: &str) -> Option<Stat
                 source: source.to_owned(),
             });
         }
+    }
+    let next_update = tbs
+        .next_update
+        .map(|n| UnixTime::from_system_time(n.to_system_time()));
+    if !covers(this_update, next_update, at) {
+        return None;
     }
     Some(Status::Good {
         source: source.to_owned(),

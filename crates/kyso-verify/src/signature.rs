@@ -108,6 +108,15 @@ pub(crate) fn check_cms(
         );
         return out;
     };
+    let mut pool: Vec<Cert> = sig
+        .certificates
+        .iter()
+        .filter_map(|c| Cert::parse(c).ok())
+        .collect();
+    pool.extend(extra_certs.iter().cloned());
+    // Named before the hash is checked, so that a broken signature still says whose it was.
+    let signer = find_signer(&sig.sid, &pool);
+    out.signer = signer.clone();
     let digest = match digest_of(alg) {
         Ok(d) => d,
         Err(e) => {
@@ -124,13 +133,7 @@ pub(crate) fn check_cms(
         out.fail(Indication::TotalFailed, sub, e);
         return out;
     }
-    let mut pool: Vec<Cert> = sig
-        .certificates
-        .iter()
-        .filter_map(|c| Cert::parse(c).ok())
-        .collect();
-    pool.extend(extra_certs.iter().cloned());
-    let Some(signer) = find_signer(&sig.sid, &pool) else {
+    let Some(signer) = signer else {
         out.fail(
             Indication::Indeterminate,
             SubIndication::NoSigningCertificateFound,
@@ -138,7 +141,6 @@ pub(crate) fn check_cms(
         );
         return out;
     };
-    out.signer = Some(signer.clone());
     if let Err(e) = sig.verify_signature(&signer.der, &signer.spki) {
         let sub = if e.contains("algorithm") || e.contains("unsupported") {
             SubIndication::CryptoConstraintsFailure
@@ -203,8 +205,17 @@ pub(crate) fn check_path(
             );
         }
     }
+    // Embedded revocation data speaks for a time only a time-stamp can prove: without one
+    // the signature is judged now, and data carried in the file (possibly replayed from an
+    // older one) says nothing about now — the status must be fetched.
+    let no_evidence = Evidence::default();
+    let evidence = if out.timestamp_time.is_some() {
+        evidence
+    } else {
+        &no_evidence
+    };
     for pair in path.windows(2) {
-        let status = path::status(&pair[0], &pair[1], evidence, pool, opts.fetcher);
+        let status = path::status(&pair[0], &pair[1], evidence, pool, opts.fetcher, best_time);
         match &status {
             Status::Revoked { since, .. } => {
                 if out.timestamp_time.is_some_and(|t| t < *since) {
