@@ -160,7 +160,30 @@ pub(crate) fn check_cms(
     if let Some(token_der) = sig.unsigned_attr(&cms::SIGNATURE_TIME_STAMP) {
         out.has_timestamp = true;
         match check_token(token_der, &sig.signature, &pool, &anchors) {
-            Ok((time, _)) => out.timestamp_time = Some(time),
+            Ok((time, tsa)) => {
+                out.timestamp_time = Some(time);
+                // The TSA's own certificates must not have been revoked at that time.
+                let mut tsa_check = CmsOutcome {
+                    timestamp_time: Some(time),
+                    ..CmsOutcome::default()
+                };
+                let mut tsa_pool = pool.clone();
+                if let Ok(token) = cms::parse(token_der) {
+                    tsa_pool.extend(
+                        token
+                            .certificates
+                            .iter()
+                            .filter_map(|c| Cert::parse(c).ok()),
+                    );
+                }
+                check_path(&mut tsa_check, &tsa, &tsa_pool, &anchors, evidence, opts);
+                if let Some((ind, sub)) = tsa_check.failure {
+                    out.timestamp_error = tsa_check.details.first().cloned();
+                    for d in tsa_check.details {
+                        out.fail(ind, sub, format!("signature time-stamp: {d}"));
+                    }
+                }
+            }
             Err((sub, e)) => {
                 out.timestamp_error = Some(e.clone());
                 let ind = if sub == SubIndication::NoCertificateChainFound {
