@@ -500,6 +500,38 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = kyso_ca::settings::DEFAULT_CRL_SHARDS)]
         shards: u16,
     },
+    /// PAdES signing of a PDF (a built-in 1-page PDF by default) with an organisation
+    /// seal's key in custody, one signature after another, each written to its own file
+    /// (staged, fsynced, renamed, as `kyso sign` does); then offline validation of the
+    /// signed output with the deployment's root as trust anchor. Prints the figures last.
+    Pades {
+        /// Signatures (and validations) per level and run.
+        #[arg(long, default_value_t = 200)]
+        count: u64,
+        /// Levels to measure (comma-separated or repeated).
+        #[arg(long, value_delimiter = ',', default_value = "B-B,B-T", value_parser = ["B-B", "B-T", "B-LT", "B-LTA"])]
+        level: Vec<String>,
+        /// The PDF to sign [default: a built-in 1-page PDF].
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Sign with this seal certificate (serial, hex) of the --data-dir deployment.
+        /// Without it: a fresh temporary deployment and a new P-256 seal.
+        #[arg(long)]
+        seal: Option<String>,
+        /// Runs of each measurement; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Copy the last signed file of each level to DIR/kyso-LEVEL.pdf (for a peer to
+        /// validate the same files).
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+        /// Skip the validation measurement.
+        #[arg(long)]
+        no_validate: bool,
+        /// Print the figures as one JSON object (last line).
+        #[arg(long)]
+        json: bool,
+    },
     /// Issue certificates with keys generated in custody, every batch committed durably;
     /// prints issued/s last.
     Issue {

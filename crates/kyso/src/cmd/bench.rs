@@ -28,6 +28,9 @@ pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     if let BenchCommand::Crl { revoked, shards } = cmd {
         return crl(revoked, shards).await;
     }
+    if let BenchCommand::Pades { .. } = cmd {
+        return super::bench_pades::run(ctx, cmd).await;
+    }
     let BenchCommand::Issue {
         count,
         algorithm,

@@ -3,6 +3,7 @@
 mod audit;
 mod bench;
 mod bench_csc;
+mod bench_pades;
 mod ca;
 mod cert;
 mod remote;
