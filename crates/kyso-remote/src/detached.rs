@@ -132,7 +132,10 @@ impl RemoteSigning {
 
     /// A time-stamp token from kyso's TSA over a SHA-256 `digest`.
     pub(crate) async fn time_stamp(&self, digest: &[u8]) -> Result<Vec<u8>, RemoteError> {
-        let tsa = kyso_ca::tsa::TimeStampAuthority::new(&self.ca).await?;
+        let tsa = self
+            .tsa
+            .get_or_try_init(|| kyso_ca::tsa::TimeStampAuthority::new(&self.ca))
+            .await?;
         let query = kyso_pki::tsp::request_for_digest(
             kyso_pki::tsp::ImprintHash::Sha256,
             digest,

@@ -148,6 +148,9 @@ pub struct RemoteSigning {
     fixed: Arc<std::sync::RwLock<std::collections::HashMap<String, FixedParts>>>,
     /// Clients' purposes (immutable).
     purposes: Arc<std::sync::RwLock<std::collections::HashMap<String, String>>>,
+    /// The TSA for signature and document time-stamps, made once: each one reserves a
+    /// block of serials, so one per token would waste them (and a store write per token).
+    tsa: Arc<tokio::sync::OnceCell<kyso_ca::tsa::TimeStampAuthority>>,
 }
 
 /// A credential's certificate serial and key record.
@@ -208,6 +211,7 @@ impl RemoteSigning {
             writes: batch::Batcher::start(ca.store().clone()),
             fixed: Arc::default(),
             purposes: Arc::default(),
+            tsa: Arc::default(),
             ca,
             secrets: Arc::new(secrets),
             config,
