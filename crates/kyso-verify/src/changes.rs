@@ -277,10 +277,7 @@ fn explain<A: Source, B: Source>(
         let same_kind =
             (is_dict(old_obj) && is_dict(new_obj)) || (is_array(old_obj) && is_array(new_obj));
         if roles.dss.contains(&r) && same_kind {
-            return Ok(vec![change(
-                Level::LongTermValidation,
-                "validation data (DSS) updated",
-            )]);
+            return Ok(vec![dss_change(old, new, old_obj, new_obj)]);
         }
     }
     let (Some(od), Some(nd)) = (old_obj.as_dict(), new_obj.as_dict()) else {
@@ -328,10 +325,16 @@ fn catalog_changes<A: Source, B: Source>(
             continue;
         }
         match key.as_str() {
-            "DSS" => out.push(change(
-                Level::LongTermValidation,
-                "validation data (DSS) added",
-            )),
+            "DSS" => match (a, b) {
+                (Some(x), Some(y)) => {
+                    let (x, y) = (old.resolve(x)?, new.resolve(y)?);
+                    out.push(dss_change(old, new, &x, &y));
+                }
+                _ => out.push(change(
+                    Level::LongTermValidation,
+                    "validation data (DSS) added",
+                )),
+            },
             "Extensions" | "Version" | "Metadata" => out.push(change(
                 Level::LongTermValidation,
                 format!("catalog /{key} updated"),
@@ -639,4 +642,67 @@ fn field_changes<A: Source>(
         }
     }
     Ok(out)
+}
+
+/// A DSS may grow, never lose or rewrite what it held: earlier certificates, OCSP
+/// responses and CRLs stay, and existing /VRI entries keep their value (pyHanko's rule
+/// too). Applies to the DSS dictionary, its arrays and its VRI dictionary.
+fn dss_change<A: Source, B: Source>(
+    old: &Pdf<A>,
+    new: &Pdf<B>,
+    old_obj: &Object,
+    new_obj: &Object,
+) -> Change {
+    let ok = change(Level::LongTermValidation, "validation data (DSS) updated");
+    let bad = |what: &str| change(Level::Illegal, format!("validation data (DSS): {what}"));
+    let resolve_old = |o: &Object| old.resolve(o).unwrap_or(Object::Null);
+    let resolve_new = |o: &Object| new.resolve(o).unwrap_or(Object::Null);
+    match (old_obj, new_obj) {
+        (Object::Array(a), Object::Array(b)) => {
+            if a.iter().all(|x| b.contains(x)) {
+                ok
+            } else {
+                bad("entries were removed")
+            }
+        }
+        (Object::Dict(a), Object::Dict(b)) => {
+            for (key, value) in &a.0 {
+                let k = String::from_utf8_lossy(key);
+                let Some(nv) = b.get(&k) else {
+                    return bad(&format!("/{k} was removed"));
+                };
+                let (ov, nv) = (resolve_old(value), resolve_new(nv));
+                match k.as_ref() {
+                    "Certs" | "OCSPs" | "CRLs" => match (&ov, &nv) {
+                        (Object::Array(x), Object::Array(y)) if x.iter().all(|i| y.contains(i)) => {
+                        }
+                        _ => return bad(&format!("/{k} lost entries")),
+                    },
+                    "VRI" => {
+                        let (Some(x), Some(y)) = (ov.as_dict(), nv.as_dict()) else {
+                            return bad("/VRI is not a dictionary");
+                        };
+                        for (entry, value) in &x.0 {
+                            let e = String::from_utf8_lossy(entry);
+                            let same = y
+                                .get(&e)
+                                .is_some_and(|v| resolve_new(v) == resolve_old(value));
+                            if !same {
+                                return bad(&format!("the /VRI entry {e} was rewritten"));
+                            }
+                        }
+                    }
+                    "Type" => {}
+                    // Inside /VRI: an entry keeps its value.
+                    _ => {
+                        if ov != nv {
+                            return bad(&format!("/{k} was rewritten"));
+                        }
+                    }
+                }
+            }
+            ok
+        }
+        _ => bad("an entry changed type"),
+    }
 }

@@ -788,8 +788,9 @@ const CORPUS: &[(&str, &str, Option<&[&str]>)] = &[
 ///   whose two cross-references disagree (`Pdf::hybrid_conflicts`), and these agree. With
 ///   `--no-strict-syntax` pyHanko accepts Signature1 and 2 and flags only Signature4: the
 ///   last revision rewrote the DSS, and the /VRI entry of Signature1 (key B01357EC…) now
-///   lists 8 certificates instead of 5; pyHanko's DSS rule wants existing VRI entries
-///   unchanged, kyso's `changes.rs` counts any DSS change as long-term validation data.
+///   lists 8 certificates instead of 5. kyso flags Signature4 for the same reason (a DSS
+///   may only grow: `changes::dss_change`, asserted below); Signatures 1 and 2 remain,
+///   which only the strict refusal of every hybrid file would flag.
 const KNOWN_GAPS: &[&str] = &["PAdES-LT.pdf"];
 
 #[test]
@@ -848,6 +849,17 @@ fn the_dss_corpus_never_passes_never_crashes_and_is_flagged_where_pyhanko_flags_
             );
         }
     }
+
+    // A DSS may grow, not be rewritten: the last update of PAdES-LT.pdf rewrites a /VRI
+    // entry that Signature4's revision already held.
+    let (_, r) = verify(&k, &dir.join("PAdES-LT.pdf"), &["--offline"]);
+    let s4 = sig(&r, "Signature4");
+    assert_eq!(s4["indication"], "TOTAL-FAILED", "{}", summary(&r));
+    assert!(
+        s4["details"].to_string().contains("/VRI entry"),
+        "{}",
+        summary(&r)
+    );
 
     // pyHanko and pdfsig miss it; kyso must not: one signature dictionary, two fields.
     let (_, r) = verify(
