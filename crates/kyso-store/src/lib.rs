@@ -15,6 +15,7 @@ pub mod audit;
 mod backend;
 pub mod credentials;
 mod error;
+pub mod population;
 pub mod postgres;
 mod records;
 pub mod sqlite;
@@ -34,7 +35,9 @@ use std::sync::Arc;
 
 /// The persistence interface every kyso component uses.
 #[async_trait]
-pub trait Store: credentials::CredentialStore + Send + Sync + std::fmt::Debug {
+pub trait Store:
+    credentials::CredentialStore + population::PopulationStore + Send + Sync + std::fmt::Debug
+{
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 

@@ -35,3 +35,4 @@ impl PostgresStore {
 
 impl_store_common!(PostgresStore, "postgres", " FOR UPDATE");
 impl_credential_store!(PostgresStore);
+crate::population::impl_population_store!(PostgresStore);

@@ -116,6 +116,7 @@ conformance!(
     grouped_remote_writes_apply_in_order_and_all_or_nothing,
     signature_requests_are_decided_once_while_waiting,
     passkeys_round_trip_and_their_counters_only_move_from_what_was_read,
+    a_population_import_is_all_or_nothing,
 );
 
 impl Db {
@@ -1144,4 +1145,99 @@ async fn passkeys_round_trip_and_their_counters_only_move_from_what_was_read(db:
     assert!(s.set_passkey_count("q83v", 0, 5).await.unwrap());
     assert!(!s.set_passkey_count("q83v", 0, 6).await.unwrap());
     assert_eq!(s.passkeys_of(&p.subject_id).await.unwrap()[0].sign_count, 5);
+}
+
+fn person(cccd: &str, household: &str, commune: &str) -> kyso_store::population::PersonRecord {
+    kyso_store::population::PersonRecord {
+        cccd: cccd.into(),
+        full_name: "Nguyễn Thị Lan".into(),
+        birth_date: "1990-03-04".into(),
+        sex: "Nữ".into(),
+        phone: Some("0912345678".into()),
+        household_id: household.into(),
+        commune_code: commune.into(),
+        province_code: "46".into(),
+    }
+}
+
+fn household(id: &str, commune: &str) -> kyso_store::population::HouseholdRecord {
+    kyso_store::population::HouseholdRecord {
+        id: id.into(),
+        commune_code: commune.into(),
+        province_code: "46".into(),
+    }
+}
+
+async fn a_population_import_is_all_or_nothing(db: &Db) {
+    let s: &dyn Store = &**db;
+    let at = UnixTime(1_800_000_000);
+    let none = |_: u64| {};
+    // 5,000 adults in 2,500 households: several statements, one transaction.
+    let households: Vec<_> = (0..2_500)
+        .map(|i| household(&format!("46-19777-{i:06}"), "19777"))
+        .collect();
+    let people: Vec<_> = (0..5_000)
+        .map(|i| {
+            person(
+                &format!("046190{i:06}"),
+                &format!("46-19777-{:06}", i / 2),
+                "19777",
+            )
+        })
+        .collect();
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let progress = |n: u64| seen.store(n, std::sync::atomic::Ordering::Relaxed);
+    let summary = s
+        .import_population(&households, &people, at, "first.csv", &progress)
+        .await
+        .unwrap();
+    assert_eq!((summary.people, summary.households), (5_000, 2_500));
+    assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 5_000);
+    assert_eq!(s.count_people(Some("46"), None).await.unwrap(), 5_000);
+    assert_eq!(s.count_people(None, Some("19777")).await.unwrap(), 5_000);
+    assert_eq!(s.count_people(None, Some("19789")).await.unwrap(), 0);
+    assert_eq!(
+        s.get_person("046190000007").await.unwrap(),
+        Some(person("046190000007", "46-19777-000003", "19777"))
+    );
+    let probe = vec!["046190000001".to_owned(), "046199999999".to_owned()];
+    assert_eq!(
+        s.existing_people(&probe).await.unwrap(),
+        vec!["046190000001".to_owned()]
+    );
+    let known = s
+        .existing_households(&["46-19777-000001".into(), "46-19789-000001".into()])
+        .await
+        .unwrap();
+    assert_eq!(known, vec![household("46-19777-000001", "19777")]);
+
+    // A second file whose last adult is already registered: nothing of it stays, not even
+    // its new households.
+    let more_households = vec![household("46-19789-000001", "19789")];
+    let more = vec![
+        person("046190100001", "46-19789-000001", "19789"),
+        person("046190000001", "46-19789-000001", "19789"),
+    ];
+    let err = s
+        .import_population(&more_households, &more, at, "second.csv", &none)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err}");
+    assert_eq!(s.count_people(None, None).await.unwrap(), 5_000);
+    assert_eq!(s.get_person("046190100001").await.unwrap(), None);
+    assert!(
+        s.existing_households(&["46-19789-000001".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Only the import that happened is in the audit chain.
+    let audit = s.audit_log(0, 100).await.unwrap();
+    let imports: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "population.import")
+        .collect();
+    assert_eq!(imports.len(), 1);
+    assert_eq!(imports[0].subject, "first.csv");
+    assert_eq!(imports[0].detail, "people=5000 households=2500");
 }
