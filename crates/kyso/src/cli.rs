@@ -70,6 +70,52 @@ pub enum Command {
     /// after signing, with an ETSI EN 319 102-1 verdict. Exits 0 only if every signature
     /// passed.
     Verify(VerifyArgs),
+    /// The population registry: generate a synthetic province, import the register.
+    #[command(subcommand)]
+    Population(PopulationCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PopulationCommand {
+    /// Write a realistic synthetic province as CSV: names in family–middle–given order
+    /// with Vietnamese frequencies, CCCD numbers with the real structure, households of
+    /// plausible size spread over the province's communes (2025 units).
+    Generate {
+        /// Province code (2025 units), e.g. 46 for Huế.
+        #[arg(long)]
+        province: String,
+        /// Number of adults.
+        #[arg(long)]
+        adults: usize,
+        /// Where to write the CSV.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed: the same seed writes the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Import a register CSV (`cccd,full_name,date_of_birth,sex,phone,household_id,
+    /// commune_code`): all or nothing. A file with bad rows imports nothing, and every bad
+    /// row is reported with its line and why (exit status 1).
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// How many adults the registry holds (in a province or commune).
+    Count {
+        /// Province code.
+        #[arg(long)]
+        province: Option<String>,
+        /// Commune code.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

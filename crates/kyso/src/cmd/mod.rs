@@ -6,6 +6,7 @@ mod bench_csc;
 mod bench_pades;
 mod ca;
 mod cert;
+mod population;
 mod remote;
 mod serve;
 mod verify;
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Log(c) => remote::log(&ctx, c).await,
         Command::Sign(a) => remote::sign(&ctx, a).await,
         Command::Verify(a) => verify::run(&ctx, a).await,
+        Command::Population(c) => population::run(&ctx, c).await,
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
     }

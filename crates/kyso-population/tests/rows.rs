@@ -1,0 +1,340 @@
+//! Population CSV import: all or nothing, every bad row reported with its line.
+
+use kyso_population::{
+    Date, ImportError, RowError, RowProblem, Sex, Units, for_each_adult, parse_csv,
+    parse_csv_with_progress,
+};
+
+const HEADER: &str = "cccd,full_name,date_of_birth,sex,phone,household_id,commune_code";
+
+fn today() -> Date {
+    Date::new(2025, 7, 1).expect("date")
+}
+
+fn errors_of(input: &[u8]) -> Vec<RowError> {
+    match parse_csv(input, Units::embedded(), today()) {
+        Ok(a) => panic!("accepted {} adults", a.len()),
+        Err(ImportError::Rejected(r)) => r.errors,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn lines(errors: &[RowError]) -> Vec<usize> {
+    errors.iter().map(|e| e.line).collect()
+}
+
+#[test]
+fn five_bad_rows_are_all_reported_with_their_lines() {
+    let csv = [
+        HEADER,
+        "046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,0912345678,46-19777-000001,19777", // 2
+        "046088000001,Trần Văn Hùng,1988-01-15,Nam,,46-19777-000001,19777",           // 3
+        "04619001234X,Lê Văn Tám,1990-01-01,Nam,,46-19777-000002,19777",              // 4 bad CCCD
+        "046175000002,Lê Thị Hoa,1975-05-05,Nữ,0398765432,46-19753-000001,19753",     // 5
+        "046080000003,Phạm Văn Nam,1980-02-02,Nam,,46-99999-000001,99999",            // 6 commune
+        "046190012345,Võ Thị Mai,1990-08-08,Nữ,,46-19753-000002,19753",               // 7 duplicate
+        "046310000004,Hồ Ngọc Anh,2010-01-01,Nữ,,46-19753-000002,19753",              // 8 under 18
+        "046185000005,Đặng Thu Hà,1986-06-06,Nữ,,46-19753-000003,19753",              // 9 mismatch
+        "046070000006,Bùi Đức Long,1970-10-10,Nam,0987654321,46-19753-000003,19753",  // 10
+    ]
+    .join("\n");
+    let errors = errors_of(csv.as_bytes());
+    assert_eq!(lines(&errors), [4, 6, 7, 8, 9], "{errors:#?}");
+    assert!(matches!(&errors[0].reason, RowProblem::BadCccd { value } if value == "04619001234X"));
+    assert!(matches!(&errors[1].reason, RowProblem::UnknownCommune { code } if code == "99999"));
+    assert_eq!(
+        errors[2].reason,
+        RowProblem::DuplicateCccd { first_line: 2 }
+    );
+    assert_eq!(errors[3].reason, RowProblem::UnderEighteen { age: 15 });
+    assert_eq!(
+        errors[4].reason,
+        RowProblem::CccdDoesNotMatchBirth {
+            cccd_year: 1985,
+            cccd_sex: Sex::Female,
+            birth_year: 1986,
+            sex: Sex::Female
+        }
+    );
+    assert_eq!(errors[2].cccd.as_deref(), Some("046190012345"));
+
+    // Messages name the line, in English and in Vietnamese.
+    assert_eq!(
+        errors[2].to_string(),
+        "line 7 (CCCD 046190012345): the CCCD number already appears on line 2"
+    );
+    assert_eq!(
+        errors[2].vi(),
+        "Dòng 7 (CCCD 046190012345): Số CCCD trùng với dòng 2"
+    );
+    assert!(errors[4].to_string().contains("a woman born in 1985"));
+    assert!(errors.iter().all(|e| e.also.is_empty()));
+    assert!(errors[3].vi().contains("chưa đủ 18 tuổi"));
+}
+
+#[test]
+fn rejection_summarises() {
+    let csv = format!("{HEADER}\n1,Lan,x,y,z,,\n");
+    let Err(ImportError::Rejected(r)) = parse_csv(csv.as_bytes(), Units::embedded(), today())
+    else {
+        panic!("accepted");
+    };
+    assert_eq!(r.rows, 1);
+    assert_eq!(r.errors.len(), 1);
+    let problems: Vec<_> = r.errors[0].problems().collect();
+    assert_eq!(
+        problems,
+        [
+            &RowProblem::MissingField {
+                column: "household_id"
+            },
+            &RowProblem::MissingField {
+                column: "commune_code"
+            },
+            &RowProblem::BadCccd { value: "1".into() },
+            &RowProblem::BadDate { value: "x".into() },
+            &RowProblem::BadSex { value: "y".into() },
+            &RowProblem::BadPhone { value: "z".into() },
+        ]
+    );
+    assert!(
+        r.to_string()
+            .starts_with("1 of 1 row(s) are bad; nothing was imported; first: line 2 (CCCD 1): household_id is empty; also commune_code is empty; also"),
+        "{r}"
+    );
+}
+
+#[test]
+fn bom_crlf_and_quoted_fields_are_accepted() {
+    let csv = format!(
+        "\u{FEFF}{HEADER}\r\n\
+         \"046190012345\",\"Nguyễn Thị Lan\",1990-03-02,Nữ,\"+84 912 345 678\",\"46-19777,A\",19777\r\n\
+         046088000001, Trần Văn Hùng ,1988-01-15,nam,,\"46-19777,A\",\"19777\"\r\n"
+    );
+    let adults = parse_csv(csv.as_bytes(), Units::embedded(), today()).expect("accepted");
+    assert_eq!(adults.len(), 2);
+    let lan = &adults[0];
+    assert_eq!(lan.cccd.as_str(), "046190012345");
+    assert_eq!(lan.full_name.as_str(), "Nguyễn Thị Lan");
+    assert_eq!(lan.birth_date, Date::new(1990, 3, 2).expect("date"));
+    assert_eq!(lan.sex, Sex::Female);
+    assert_eq!(lan.phone.as_deref(), Some("0912345678"));
+    assert_eq!(lan.household_id, "46-19777,A");
+    assert_eq!(
+        (lan.commune_code.as_str(), lan.province_code.as_str()),
+        ("19777", "46")
+    );
+    assert_eq!(adults[1].full_name.as_str(), "Trần Văn Hùng");
+    assert_eq!(adults[1].sex, Sex::Male);
+    assert_eq!(adults[1].phone, None);
+}
+
+#[test]
+fn decomposed_unicode_is_normalised() {
+    let csv = format!(
+        "{HEADER}\n046190012345,Nguye\u{302}\u{303}n Thi\u{323} Lan,1990-03-02,Nu\u{31B}\u{303},,h1,19777\n"
+    );
+    let adults = parse_csv(csv.as_bytes(), Units::embedded(), today()).expect("accepted");
+    assert_eq!(adults[0].full_name.as_str(), "Nguyễn Thị Lan");
+    assert_eq!(adults[0].sex, Sex::Female);
+}
+
+#[test]
+fn line_numbers_count_physical_lines() {
+    // The quoted field on line 2 spans two lines, so the next row starts on line 4.
+    let csv = format!(
+        "{HEADER}\n\
+         046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,\"h\n1\",19777\n\
+         X,Trần Văn Hùng,1988-01-15,Nam,,h2,19777\n"
+    );
+    let errors = errors_of(csv.as_bytes());
+    assert_eq!(lines(&errors), [2, 4]);
+    assert!(matches!(
+        errors[0].reason,
+        RowProblem::BadHouseholdId { .. }
+    ));
+    assert!(matches!(errors[1].reason, RowProblem::BadCccd { .. }));
+}
+
+#[test]
+fn non_utf8_is_refused_with_its_line() {
+    let mut csv =
+        format!("{HEADER}\n046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777\n").into_bytes();
+    csv.extend_from_slice(b"046088000001,Tr\xe2n V\xe3n H\xf9ng,1988-01-15,Nam,,h2,19777\n");
+    let errors = errors_of(&csv);
+    assert_eq!(lines(&errors), [3]);
+    assert_eq!(
+        errors[0].reason,
+        RowProblem::NotUtf8 {
+            column: "full_name"
+        }
+    );
+    assert!(errors[0].vi().contains("UTF-8"));
+}
+
+#[test]
+fn a_bad_header_stops_everything() {
+    for input in [
+        "cccd,name,dob,sex,phone,household,commune\n046190012345,A B,1990-03-02,Nữ,,h,19777\n",
+        "",
+        "046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777\n",
+    ] {
+        let errors = errors_of(input.as_bytes());
+        assert_eq!(lines(&errors), [1]);
+        assert!(matches!(errors[0].reason, RowProblem::BadHeader { .. }));
+    }
+}
+
+#[test]
+fn structural_and_household_problems() {
+    let csv = [
+        HEADER,
+        "046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777",
+        "046088000001,Trần Văn Hùng,1988-01-15,Nam,,h1,19753", // same household, other commune
+        "046088000002,Trần Văn Hải,1988-01-15,Nam,,h2",        // six columns
+        "046088000003,,1988-01-15,Nam,,h3,19777",              // no name
+        "099088000004,Lê Văn Ba,1988-01-15,Nam,,h4,19777",     // no province 099
+        "046088000005,Lê Văn Tư,2026-01-15,Nam,,h5,19777",     // born after today
+    ]
+    .join("\n");
+    let errors = errors_of(csv.as_bytes());
+    assert_eq!(lines(&errors), [3, 4, 5, 6, 7], "{errors:#?}");
+    assert_eq!(
+        errors[0].reason,
+        RowProblem::HouseholdInTwoCommunes {
+            household_id: "h1".into(),
+            first_line: 2,
+            first_commune: "19777".into(),
+            commune: "19753".into(),
+        }
+    );
+    assert_eq!(errors[1].reason, RowProblem::WrongColumnCount { found: 6 });
+    assert_eq!(
+        errors[2].reason,
+        RowProblem::MissingField {
+            column: "full_name"
+        }
+    );
+    assert_eq!(
+        errors[3].reason,
+        RowProblem::UnknownBirthProvince { code: "099".into() }
+    );
+    assert!(matches!(
+        errors[4].reason,
+        RowProblem::ImplausibleBirthDate { .. }
+    ));
+    for e in &errors {
+        assert!(!e.to_string().is_empty() && !e.vi().is_empty());
+    }
+}
+
+#[test]
+fn long_or_odd_names_are_refused() {
+    let long = "Nguyễn ".repeat(12);
+    let csv = format!("{HEADER}\n046190012345,{long},1990-03-02,Nữ,,h1,19777\n");
+    let errors = errors_of(csv.as_bytes());
+    assert!(
+        matches!(errors[0].reason, RowProblem::BadName { .. }),
+        "{errors:?}"
+    );
+    let csv = format!("{HEADER}\n046190012345,Lan\u{202E}nA,1990-03-02,Nữ,,h1,19777\n");
+    assert!(matches!(
+        errors_of(csv.as_bytes())[0].reason,
+        RowProblem::BadName { .. }
+    ));
+}
+
+#[test]
+fn streaming_hands_over_good_rows_and_reports_progress() {
+    let csv = [
+        HEADER,
+        "046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777",
+        "046088000001,Trần Văn Hùng,1988-01-15,Nam,,h1,19777",
+    ]
+    .join("\n");
+    let mut done = Vec::new();
+    let adults =
+        parse_csv_with_progress(csv.as_bytes(), Units::embedded(), today(), |n| done.push(n))
+            .expect("accepted");
+    assert_eq!(adults.len(), 2);
+    assert_eq!(done.last(), Some(&2));
+
+    let bad = format!(
+        "{csv}\nX,Lê Văn Ba,1988-01-15,Nam,,h4,19777\n046088000009,Lê Văn Bốn,1988-01-15,Nam,,h4,19777"
+    );
+    let mut received = 0;
+    let r = for_each_adult(
+        bad.as_bytes(),
+        Units::embedded(),
+        today(),
+        |_| received += 1,
+        |_| {},
+    );
+    assert!(r.is_err());
+    assert_eq!(received, 2, "nothing after the first bad row");
+}
+
+#[test]
+fn one_entry_per_line_with_the_first_problem_first() {
+    // A copied CCCD that also disagrees with this person's birth: the duplicate is the
+    // cause, the mismatch follows from it.
+    let csv = [
+        HEADER,
+        "046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777",
+        "046190012345,Trần Văn Hùng,1988-01-15,Nam,,h2,19777",
+    ]
+    .join("\n");
+    let errors = errors_of(csv.as_bytes());
+    assert_eq!(lines(&errors), [3]);
+    assert_eq!(
+        errors[0].reason,
+        RowProblem::DuplicateCccd { first_line: 2 }
+    );
+    assert!(matches!(
+        errors[0].also.as_slice(),
+        [RowProblem::CccdDoesNotMatchBirth { .. }]
+    ));
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("; also the CCCD number does not match")
+    );
+}
+
+#[test]
+fn five_rows_broken_in_a_generated_file_are_exactly_the_ones_reported() {
+    let mut bytes = Vec::new();
+    kyso_population::generate("46", 200, 11, today(), &mut bytes).expect("generate");
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    let mut rows: Vec<String> = text.lines().map(str::to_owned).collect();
+    let field = |line: &str, i: usize| line.split(',').nth(i).unwrap_or_default().to_owned();
+    let set = |line: &str, i: usize, v: &str| {
+        let mut f: Vec<&str> = line.split(',').collect();
+        f[i] = v;
+        f.join(",")
+    };
+    // rows[i] is file line i + 1.
+    rows[10] = set(&rows[10], 0, "04619001234");
+    rows[20] = set(&rows[20], 6, "99999");
+    let first = field(&rows[1], 0);
+    rows[30] = set(&rows[30], 0, &first);
+    let digit = if field(&rows[40], 3) == "Nữ" { 3 } else { 2 };
+    rows[40] = set(
+        &set(&rows[40], 0, &format!("046{digit}24123456")),
+        2,
+        "2024-06-01",
+    );
+    let cccd = field(&rows[50], 0);
+    rows[50] = set(&rows[50], 0, &format!("{}99{}", &cccd[..4], &cccd[6..]));
+    let errors = errors_of((rows.join("\n") + "\n").as_bytes());
+    assert_eq!(lines(&errors), [11, 21, 31, 41, 51], "{errors:#?}");
+    let kinds: Vec<_> = errors.iter().map(|e| &e.reason).collect();
+    assert!(matches!(kinds[0], RowProblem::BadCccd { .. }));
+    assert!(matches!(kinds[1], RowProblem::UnknownCommune { .. }));
+    assert_eq!(kinds[2], &RowProblem::DuplicateCccd { first_line: 2 });
+    assert_eq!(kinds[3], &RowProblem::UnderEighteen { age: 1 });
+    assert!(matches!(
+        kinds[4],
+        RowProblem::CccdDoesNotMatchBirth { cccd_year, .. } if cccd_year % 100 == 99
+    ));
+}

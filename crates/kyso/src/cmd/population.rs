@@ -1,0 +1,298 @@
+//! `kyso population`: generate a synthetic province, import the register (all or nothing,
+//! every bad row reported), count.
+
+use crate::cli::PopulationCommand;
+use crate::context::Context;
+use anyhow::Context as _;
+use kyso_population::{Adult, Date, ImportError, Units};
+use kyso_store::population::{HouseholdRecord, PersonRecord};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+pub async fn run(ctx: &Context, c: PopulationCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        PopulationCommand::Generate {
+            province,
+            adults,
+            out,
+            seed,
+        } => generate(&province, adults, &out, seed),
+        PopulationCommand::Import { file, json } => import(ctx, &file, json).await,
+        PopulationCommand::Count {
+            province,
+            commune,
+            json,
+        } => {
+            let store = ctx.open_store().await?;
+            let n = store
+                .count_people(province.as_deref(), commune.as_deref())
+                .await?;
+            if json {
+                println!("{}", serde_json::json!({ "people": n }));
+            } else {
+                println!("{n}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn today() -> Date {
+    Date::today_in_vietnam(kyso_core::UnixTime::from_system_time(
+        std::time::SystemTime::now(),
+    ))
+}
+
+fn generate(
+    province: &str,
+    adults: usize,
+    out: &std::path::Path,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    // Written beside the destination and renamed: no half file under the final name.
+    let tmp = out.with_extension("csv.partial");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let writer = std::io::BufWriter::with_capacity(1 << 20, file);
+    let summary = match kyso_population::generate(province, adults, seed, today(), writer) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    let name = Units::embedded()
+        .province(province)
+        .map_or(province.to_owned(), |p| p.name.clone());
+    println!(
+        "wrote {} adults in {} households over {} communes of {name} to {}",
+        summary.adults,
+        summary.households,
+        summary.communes_used,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One refused row, as reported.
+#[derive(Debug, Serialize)]
+struct Refused {
+    line: usize,
+    cccd: Option<String>,
+    reason: String,
+    reason_vi: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Outcome {
+    file: String,
+    imported: Option<Imported>,
+    rejected: Vec<Refused>,
+}
+
+#[derive(Debug, Serialize)]
+struct Imported {
+    people: u64,
+    households: u64,
+    seconds: f64,
+}
+
+async fn import(ctx: &Context, file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let size = reader.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(json, "checking rows");
+    // Rows are roughly 80 bytes: enough for a length to aim at.
+    bar.set_length((size / 80).max(1));
+    let units = Units::embedded();
+    let parsed = kyso_population::parse_csv_with_progress(
+        std::io::BufReader::with_capacity(1 << 20, reader),
+        units,
+        today(),
+        |rows| bar.set_position(rows as u64),
+    );
+    bar.finish_and_clear();
+    let name = file.display().to_string();
+    let adults = match parsed {
+        Ok(a) => a,
+        Err(ImportError::Rejected(rejection)) => {
+            let rejected = rejection
+                .errors
+                .iter()
+                .map(|e| Refused {
+                    line: e.line,
+                    cccd: e.cccd.clone(),
+                    reason: e
+                        .problems()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    reason_vi: e.problems().map(|p| p.vi()).collect::<Vec<_>>().join("; "),
+                })
+                .collect();
+            return report(json, name, None, rejected);
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {name}"))),
+    };
+    if adults.is_empty() {
+        anyhow::bail!("{name} holds no adult");
+    }
+
+    let store = ctx.open_store().await?;
+    let rejected = against_registry(&*store, &adults).await?;
+    if !rejected.is_empty() {
+        return report(json, name, None, rejected);
+    }
+
+    let mut households: HashMap<&str, HouseholdRecord> = HashMap::new();
+    for a in &adults {
+        households
+            .entry(a.household_id.as_str())
+            .or_insert_with(|| HouseholdRecord {
+                id: a.household_id.clone(),
+                commune_code: a.commune_code.clone(),
+                province_code: a.province_code.clone(),
+            });
+    }
+    let mut households: Vec<HouseholdRecord> = households.into_values().collect();
+    households.sort_by(|a, b| a.id.cmp(&b.id));
+    let people: Vec<PersonRecord> = adults.iter().map(record).collect();
+    drop(adults);
+    let bar = progress_bar(json, "importing");
+    bar.set_length(people.len() as u64);
+    let progress = |n: u64| bar.set_position(n);
+    let at = kyso_core::UnixTime::from_system_time(std::time::SystemTime::now());
+    let summary = store
+        .import_population(&households, &people, at, &name, &progress)
+        .await
+        .with_context(|| format!("importing {name} (nothing was imported)"))?;
+    bar.finish_and_clear();
+    report(
+        json,
+        name,
+        Some(Imported {
+            people: summary.people,
+            households: summary.households,
+            seconds: started.elapsed().as_secs_f64(),
+        }),
+        Vec::new(),
+    )
+}
+
+/// Rows the file gets right but the registry contradicts: an adult already registered, a
+/// household already known in another commune.
+async fn against_registry(
+    store: &dyn kyso_store::Store,
+    adults: &[Adult],
+) -> anyhow::Result<Vec<Refused>> {
+    let cccds: Vec<String> = adults.iter().map(|a| a.cccd.as_str().to_owned()).collect();
+    let known: std::collections::HashSet<String> =
+        store.existing_people(&cccds).await?.into_iter().collect();
+    let mut ids: Vec<String> = adults.iter().map(|a| a.household_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let households: HashMap<String, String> = store
+        .existing_households(&ids)
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h.commune_code))
+        .collect();
+    let mut refused = Vec::new();
+    for a in adults {
+        let cccd = a.cccd.as_str();
+        if known.contains(cccd) {
+            refused.push(Refused {
+                line: a.line,
+                cccd: Some(cccd.to_owned()),
+                reason: "this adult is already registered (imported earlier)".into(),
+                reason_vi: "người này đã có trong sổ dân cư (đã nhập trước đó)".into(),
+            });
+        } else if let Some(commune) = households.get(&a.household_id)
+            && *commune != a.commune_code
+        {
+            refused.push(Refused {
+                line: a.line,
+                cccd: Some(cccd.to_owned()),
+                reason: format!(
+                    "household {} is already registered in commune {commune}, not {}",
+                    a.household_id, a.commune_code
+                ),
+                reason_vi: format!(
+                    "hộ {} đã đăng ký ở xã/phường {commune}, không phải {}",
+                    a.household_id, a.commune_code
+                ),
+            });
+        }
+    }
+    Ok(refused)
+}
+
+fn record(a: &Adult) -> PersonRecord {
+    PersonRecord {
+        cccd: a.cccd.as_str().to_owned(),
+        full_name: a.full_name.as_str().to_owned(),
+        birth_date: a.birth_date.to_string(),
+        sex: a.sex.as_vi().to_owned(),
+        phone: a.phone.clone(),
+        household_id: a.household_id.clone(),
+        commune_code: a.commune_code.clone(),
+        province_code: a.province_code.clone(),
+    }
+}
+
+fn progress_bar(hidden: bool, what: &str) -> indicatif::ProgressBar {
+    let bar = if hidden {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:40}} {{pos}}/{{len}} rows, {{per_sec}}, eta {{eta}}"
+        ))
+        .expect("template"),
+    );
+    bar
+}
+
+fn report(
+    json: bool,
+    file: String,
+    imported: Option<Imported>,
+    rejected: Vec<Refused>,
+) -> anyhow::Result<ExitCode> {
+    let ok = imported.is_some();
+    if json {
+        let outcome = Outcome {
+            file,
+            imported,
+            rejected,
+        };
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else if let Some(i) = imported {
+        println!(
+            "imported {} adults and {} new households from {file} in {:.1} s",
+            i.people, i.households, i.seconds
+        );
+    } else {
+        eprintln!(
+            "{file} was not imported: {} row{} refused (nothing was imported; fix them and import the file again)",
+            rejected.len(),
+            if rejected.len() == 1 { "" } else { "s" }
+        );
+        for r in &rejected {
+            match &r.cccd {
+                Some(c) => eprintln!("  line {} (CCCD {c}): {}", r.line, r.reason),
+                None => eprintln!("  line {}: {}", r.line, r.reason),
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
