@@ -78,14 +78,23 @@ pub trait PopulationStore: Send + Sync {
     ) -> Result<u64, StoreError>;
 }
 
-/// Rows per multi-row INSERT for people: 8 columns (+1) × 2,000 = 18,000 parameters, inside
-/// both engines' limits; larger statements mean fewer round trips for a million rows.
-pub(crate) const PEOPLE_PER_STATEMENT: usize = 2_000;
+/// Rows per INSERT. Each chunk travels as ONE parameter — a JSON array of rows that the
+/// database unpacks itself (SQLite `json_each`, PostgreSQL `jsonb_array_elements`): a
+/// bound parameter per field cost more than the inserts themselves at a million rows.
+pub(crate) const ROWS_PER_STATEMENT: usize = 20_000;
+
+/// A chunk of rows as the JSON array of arrays the bulk INSERTs read.
+pub(crate) fn json_rows<T>(rows: &[T], fields: impl Fn(&T) -> Vec<Option<&str>>) -> String {
+    let rows: Vec<Vec<Option<&str>>> = rows.iter().map(fields).collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
+}
 /// Lookups per `IN (…)` query.
 pub(crate) const KEYS_PER_LOOKUP: usize = 5_000;
 
 macro_rules! impl_population_store {
-    ($ty:ty) => {
+    // `$rows` is how the backend turns a JSON text parameter into rows of text columns:
+    // `value->>N` over `json_each($1)` (SQLite) or `jsonb_array_elements($1::jsonb)` (PG).
+    ($ty:ty, $rows:literal) => {
         #[async_trait::async_trait]
         impl $crate::population::PopulationStore for $ty {
             async fn existing_people(&self, cccds: &[String]) -> Result<Vec<String>, $crate::StoreError> {
@@ -138,41 +147,46 @@ macro_rules! impl_population_store {
             ) -> Result<$crate::population::ImportSummary, $crate::StoreError> {
                 let mut tx = self.begin_write().await?;
                 let mut new_households = 0u64;
-                for chunk in households.chunks($crate::population::PEOPLE_PER_STATEMENT) {
-                    let mut qb = sqlx::QueryBuilder::<$crate::backend::DbOf<$ty>>::new(
-                        "INSERT INTO households (id, commune_code, province_code) ",
-                    );
-                    qb.push_values(chunk, |mut b, h| {
-                        b.push_bind(h.id.clone())
-                            .push_bind(h.commune_code.clone())
-                            .push_bind(h.province_code.clone());
+                for chunk in households.chunks($crate::population::ROWS_PER_STATEMENT) {
+                    let json = $crate::population::json_rows(chunk, |h| {
+                        vec![Some(&h.id), Some(&h.commune_code), Some(&h.province_code)]
                     });
-                    qb.push(" ON CONFLICT (id) DO NOTHING");
-                    new_households += qb.build().execute(&mut *tx).await?.rows_affected();
+                    new_households += sqlx::query(concat!(
+                        "INSERT INTO households (id, commune_code, province_code) \
+                         SELECT value->>0, value->>1, value->>2 FROM ", $rows,
+                        // `WHERE true`: SQLite would read ON CONFLICT as a join's ON.
+                        " WHERE true ON CONFLICT (id) DO NOTHING"
+                    ))
+                    .bind(json)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
                 }
                 let mut written = 0u64;
-                for chunk in people.chunks($crate::population::PEOPLE_PER_STATEMENT) {
-                    let mut qb = sqlx::QueryBuilder::<$crate::backend::DbOf<$ty>>::new(
-                        "INSERT INTO people (cccd, full_name, birth_date, sex, phone, household_id, \
-                         commune_code, province_code, imported_at) ",
-                    );
-                    qb.push_values(chunk, |mut b, p| {
-                        b.push_bind(p.cccd.clone())
-                            .push_bind(p.full_name.clone())
-                            .push_bind(p.birth_date.clone())
-                            .push_bind(p.sex.clone())
-                            .push_bind(p.phone.clone())
-                            .push_bind(p.household_id.clone())
-                            .push_bind(p.commune_code.clone())
-                            .push_bind(p.province_code.clone())
-                            .push_bind(at.seconds());
+                for chunk in people.chunks($crate::population::ROWS_PER_STATEMENT) {
+                    let json = $crate::population::json_rows(chunk, |p| {
+                        vec![
+                            Some(&p.cccd),
+                            Some(&p.full_name),
+                            Some(&p.birth_date),
+                            Some(&p.sex),
+                            p.phone.as_deref(),
+                            Some(&p.household_id),
+                            Some(&p.commune_code),
+                            Some(&p.province_code),
+                        ]
                     });
-                    qb.build()
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| {
-                            $crate::StoreError::from_insert(e, "an adult of this file".into())
-                        })?;
+                    sqlx::query(concat!(
+                        "INSERT INTO people (cccd, full_name, birth_date, sex, phone, household_id, \
+                         commune_code, province_code, imported_at) \
+                         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
+                         value->>6, value->>7, $2 FROM ", $rows
+                    ))
+                    .bind(json)
+                    .bind(at.seconds())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| $crate::StoreError::from_insert(e, "an adult of this file".into()))?;
                     written += chunk.len() as u64;
                     progress(written);
                 }

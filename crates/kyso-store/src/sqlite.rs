@@ -57,4 +57,4 @@ impl SqliteStore {
 
 impl_store_common!(SqliteStore, "sqlite", "");
 impl_credential_store!(SqliteStore);
-crate::population::impl_population_store!(SqliteStore);
+crate::population::impl_population_store!(SqliteStore, "json_each($1)");
