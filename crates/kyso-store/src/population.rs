@@ -94,10 +94,14 @@ pub(crate) const KEYS_PER_LOOKUP: usize = 5_000;
 macro_rules! impl_population_store {
     // `$rows` is how the backend turns a JSON text parameter into rows of text columns:
     // `value->>N` over `json_each($1)` (SQLite) or `jsonb_array_elements($1::jsonb)` (PG).
-    ($ty:ty, $rows:literal) => {
+    // `$people` writes a chunk of adults inside the transaction (PostgreSQL uses COPY).
+    ($ty:ty, $rows:literal, $people:path) => {
         #[async_trait::async_trait]
         impl $crate::population::PopulationStore for $ty {
-            async fn existing_people(&self, cccds: &[String]) -> Result<Vec<String>, $crate::StoreError> {
+            async fn existing_people(
+                &self,
+                cccds: &[String],
+            ) -> Result<Vec<String>, $crate::StoreError> {
                 let mut found = Vec::new();
                 for chunk in cccds.chunks($crate::population::KEYS_PER_LOOKUP) {
                     let mut qb = sqlx::QueryBuilder::<$crate::backend::DbOf<$ty>>::new(
@@ -131,7 +135,11 @@ macro_rules! impl_population_store {
                     let rows: Vec<(String, String, String)> =
                         qb.build_query_as().fetch_all(&self.pool).await?;
                     found.extend(rows.into_iter().map(|(id, commune_code, province_code)| {
-                        $crate::population::HouseholdRecord { id, commune_code, province_code }
+                        $crate::population::HouseholdRecord {
+                            id,
+                            commune_code,
+                            province_code,
+                        }
                     }));
                 }
                 Ok(found)
@@ -153,7 +161,8 @@ macro_rules! impl_population_store {
                     });
                     new_households += sqlx::query(concat!(
                         "INSERT INTO households (id, commune_code, province_code) \
-                         SELECT value->>0, value->>1, value->>2 FROM ", $rows,
+                         SELECT value->>0, value->>1, value->>2 FROM ",
+                        $rows,
                         // `WHERE true`: SQLite would read ON CONFLICT as a join's ON.
                         " WHERE true ON CONFLICT (id) DO NOTHING"
                     ))
@@ -164,29 +173,9 @@ macro_rules! impl_population_store {
                 }
                 let mut written = 0u64;
                 for chunk in people.chunks($crate::population::ROWS_PER_STATEMENT) {
-                    let json = $crate::population::json_rows(chunk, |p| {
-                        vec![
-                            Some(&p.cccd),
-                            Some(&p.full_name),
-                            Some(&p.birth_date),
-                            Some(&p.sex),
-                            p.phone.as_deref(),
-                            Some(&p.household_id),
-                            Some(&p.commune_code),
-                            Some(&p.province_code),
-                        ]
-                    });
-                    sqlx::query(concat!(
-                        "INSERT INTO people (cccd, full_name, birth_date, sex, phone, household_id, \
-                         commune_code, province_code, imported_at) \
-                         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
-                         value->>6, value->>7, $2 FROM ", $rows
-                    ))
-                    .bind(json)
-                    .bind(at.seconds())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| $crate::StoreError::from_insert(e, "an adult of this file".into()))?;
+                    $people(&mut tx, chunk, at).await.map_err(|e| {
+                        $crate::StoreError::from_insert(e, "an adult of this file".into())
+                    })?;
                     written += chunk.len() as u64;
                     progress(written);
                 }
@@ -200,7 +189,10 @@ macro_rules! impl_population_store {
                     &[$crate::AuditEntry {
                         action: "population.import".into(),
                         subject: source.to_owned(),
-                        detail: format!("people={} households={}", summary.people, summary.households),
+                        detail: format!(
+                            "people={} households={}",
+                            summary.people, summary.households
+                        ),
                     }],
                 )
                 .await?;
@@ -212,16 +204,24 @@ macro_rules! impl_population_store {
                 &self,
                 cccd: &str,
             ) -> Result<Option<$crate::population::PersonRecord>, $crate::StoreError> {
-                let row: Option<(String, String, String, String, Option<String>, String, String, String)> =
-                    sqlx::query_as(
-                        "SELECT cccd, full_name, birth_date, sex, phone, household_id, commune_code, \
+                let row: Option<(
+                    String,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                    String,
+                    String,
+                    String,
+                )> = sqlx::query_as(
+                    "SELECT cccd, full_name, birth_date, sex, phone, household_id, commune_code, \
                          province_code FROM people WHERE cccd = $1",
-                    )
-                    .bind(cccd)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(row.map(|(cccd, full_name, birth_date, sex, phone, household_id, commune_code, province_code)| {
-                    $crate::population::PersonRecord {
+                )
+                .bind(cccd)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(
+                    |(
                         cccd,
                         full_name,
                         birth_date,
@@ -230,8 +230,19 @@ macro_rules! impl_population_store {
                         household_id,
                         commune_code,
                         province_code,
-                    }
-                }))
+                    )| {
+                        $crate::population::PersonRecord {
+                            cccd,
+                            full_name,
+                            birth_date,
+                            sex,
+                            phone,
+                            household_id,
+                            commune_code,
+                            province_code,
+                        }
+                    },
+                ))
             }
 
             async fn count_people(
@@ -254,3 +265,52 @@ macro_rules! impl_population_store {
 }
 
 pub(crate) use impl_population_store;
+
+/// The JSON array of a chunk of adults, in `people`'s column order.
+pub(crate) fn people_json(chunk: &[PersonRecord]) -> String {
+    json_rows(chunk, |p| {
+        vec![
+            Some(&p.cccd),
+            Some(&p.full_name),
+            Some(&p.birth_date),
+            Some(&p.sex),
+            p.phone.as_deref(),
+            Some(&p.household_id),
+            Some(&p.commune_code),
+            Some(&p.province_code),
+        ]
+    })
+}
+
+/// A chunk of adults as CSV for PostgreSQL's COPY: every text field quoted, an absent phone
+/// as the unquoted empty field COPY reads as NULL.
+pub(crate) fn people_csv(chunk: &[PersonRecord], at: UnixTime) -> Vec<u8> {
+    let mut out = Vec::with_capacity(chunk.len() * 96);
+    let quoted = |out: &mut Vec<u8>, s: &str| {
+        out.push(b'"');
+        for b in s.bytes() {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    };
+    for p in chunk {
+        for f in [&p.cccd, &p.full_name, &p.birth_date, &p.sex] {
+            quoted(&mut out, f);
+            out.push(b',');
+        }
+        if let Some(phone) = &p.phone {
+            quoted(&mut out, phone);
+        }
+        out.push(b',');
+        for f in [&p.household_id, &p.commune_code, &p.province_code] {
+            quoted(&mut out, f);
+            out.push(b',');
+        }
+        out.extend_from_slice(at.seconds().to_string().as_bytes());
+        out.push(b'\n');
+    }
+    out
+}

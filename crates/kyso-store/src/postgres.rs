@@ -37,5 +37,24 @@ impl_store_common!(PostgresStore, "postgres", " FOR UPDATE");
 impl_credential_store!(PostgresStore);
 crate::population::impl_population_store!(
     PostgresStore,
-    "jsonb_array_elements($1::jsonb) AS rows(value)"
+    "jsonb_array_elements($1::jsonb) AS rows(value)",
+    copy_people
 );
+
+/// A chunk of adults through COPY … FROM STDIN (CSV): PostgreSQL's bulk path, several times
+/// faster than any INSERT.
+async fn copy_people(
+    tx: &mut sqlx::PgConnection,
+    chunk: &[crate::population::PersonRecord],
+    at: kyso_core::UnixTime,
+) -> Result<(), sqlx::Error> {
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY people (cccd, full_name, birth_date, sex, phone, household_id, commune_code, \
+             province_code, imported_at) FROM STDIN (FORMAT csv)",
+        )
+        .await?;
+    copy.send(crate::population::people_csv(chunk, at)).await?;
+    copy.finish().await?;
+    Ok(())
+}

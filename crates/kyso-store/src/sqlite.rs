@@ -57,4 +57,23 @@ impl SqliteStore {
 
 impl_store_common!(SqliteStore, "sqlite", "");
 impl_credential_store!(SqliteStore);
-crate::population::impl_population_store!(SqliteStore, "json_each($1)");
+crate::population::impl_population_store!(SqliteStore, "json_each($1)", insert_people);
+
+/// A chunk of adults, as one JSON parameter SQLite unpacks with `json_each`.
+async fn insert_people(
+    tx: &mut sqlx::SqliteConnection,
+    chunk: &[crate::population::PersonRecord],
+    at: kyso_core::UnixTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO people (cccd, full_name, birth_date, sex, phone, household_id, \
+         commune_code, province_code, imported_at) \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
+         value->>6, value->>7, $2 FROM json_each($1)",
+    )
+    .bind(crate::population::people_json(chunk))
+    .bind(at.seconds())
+    .execute(tx)
+    .await?;
+    Ok(())
+}

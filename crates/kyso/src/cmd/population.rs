@@ -171,7 +171,9 @@ async fn import(ctx: &Context, file: &std::path::Path, json: bool) -> anyhow::Re
     }
     let mut households: Vec<HouseholdRecord> = households.into_values().collect();
     households.sort_by(|a, b| a.id.cmp(&b.id));
-    let people: Vec<PersonRecord> = adults.iter().map(record).collect();
+    // In key order, rows append at the right edge of the primary-key B-tree.
+    let mut people: Vec<PersonRecord> = adults.iter().map(record).collect();
+    people.sort_unstable_by(|a, b| a.cccd.cmp(&b.cccd));
     drop(adults);
     let bar = progress_bar(json, "importing");
     bar.set_length(people.len() as u64);
