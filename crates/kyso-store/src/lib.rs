@@ -14,6 +14,7 @@
 pub mod audit;
 mod backend;
 pub mod credentials;
+pub mod enrolment;
 mod error;
 pub mod population;
 pub mod postgres;
@@ -36,7 +37,12 @@ use std::sync::Arc;
 /// The persistence interface every kyso component uses.
 #[async_trait]
 pub trait Store:
-    credentials::CredentialStore + population::PopulationStore + Send + Sync + std::fmt::Debug
+    credentials::CredentialStore
+    + population::PopulationStore
+    + enrolment::EnrolmentStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;

@@ -117,6 +117,7 @@ conformance!(
     signature_requests_are_decided_once_while_waiting,
     passkeys_round_trip_and_their_counters_only_move_from_what_was_read,
     a_population_import_is_all_or_nothing,
+    fifty_concurrent_enrolments_leave_one_certificate,
 );
 
 impl Db {
@@ -1240,4 +1241,104 @@ async fn a_population_import_is_all_or_nothing(db: &Db) {
     assert_eq!(imports.len(), 1);
     assert_eq!(imports[0].subject, "first.csv");
     assert_eq!(imports[0].detail, "people=5000 households=2500");
+}
+
+async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
+    use kyso_store::enrolment::{Channel, EnrolmentRecord, ProviderRecord};
+    let s: &dyn Store = &**db;
+    let at = UnixTime(1_800_000_000);
+    for (id, name) in [
+        ("vnpt-demo", "VNPT-CA (demo)"),
+        ("viettel-demo", "Viettel-CA (demo)"),
+    ] {
+        s.insert_provider(&ProviderRecord {
+            id: id.into(),
+            name: name.into(),
+            issuer: "citizen-ca".into(),
+            created_at: at,
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(s.list_providers().await.unwrap().len(), 2);
+    s.import_population(
+        &[household("46-19777-000001", "19777")],
+        &[person("046190012345", "46-19777-000001", "19777")],
+        at,
+        "one.csv",
+        &|_| {},
+    )
+    .await
+    .unwrap();
+
+    // Fifty attempts at once, through every channel and both providers, each with its own
+    // key and certificate: exactly one may commit.
+    let channels = [
+        Channel::DoorToDoor,
+        Channel::Online,
+        Channel::ProvincialApp,
+        Channel::Vneid,
+    ];
+    let mut tasks = Vec::new();
+    for i in 0..50u8 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let serial = format!("e{i:02}");
+            let issuance = NewIssuance {
+                key: Some(key(100 + i)),
+                cert: cert(&serial, Some(&format!("{:032x}", 100 + i))),
+            };
+            let enrolment = EnrolmentRecord {
+                id: format!("enr-{i}"),
+                cccd: "046190012345".into(),
+                provider: if i % 2 == 0 {
+                    "vnpt-demo"
+                } else {
+                    "viettel-demo"
+                }
+                .into(),
+                channel: channels[usize::from(i) % 4],
+                serial: serial.clone(),
+                active: true,
+                created_at: at,
+            };
+            store.enrol(&issuance, &enrolment).await.map(|()| serial)
+        }));
+    }
+    let mut won = Vec::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(serial) => won.push(serial),
+            Err(StoreError::Duplicate(what)) => {
+                assert!(what.contains("campaign certificate"), "{what}")
+            }
+            Err(other) => panic!("an enrolment failed otherwise: {other}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "{won:?}");
+    // The losers' certificates were rolled back with their enrolments.
+    assert_eq!(s.count_certificates().await.unwrap(), 1);
+    let active = s.active_enrolment("046190012345").await.unwrap().unwrap();
+    assert_eq!(active.serial, won[0]);
+    assert!(s.get_certificate(&won[0]).await.unwrap().is_some());
+    // An enrolment for someone who is not in the registry is refused too.
+    let err = s
+        .enrol(
+            &NewIssuance {
+                key: None,
+                cert: cert("f1", None),
+            },
+            &EnrolmentRecord {
+                id: "enr-x".into(),
+                cccd: "046199999999".into(),
+                provider: "vnpt-demo".into(),
+                channel: Channel::Online,
+                serial: "f1".into(),
+                active: true,
+                created_at: at,
+            },
+        )
+        .await;
+    assert!(err.is_err());
+    assert_eq!(s.count_certificates().await.unwrap(), 1);
 }

@@ -1,0 +1,243 @@
+//! Campaign enrolments: which provider issued a citizen's campaign certificate, through
+//! which channel. At most one is active per citizen — a partial unique index, not a
+//! check-then-insert — and the certificate is stored in the same transaction as its
+//! enrolment, so a refused enrolment leaves no certificate behind.
+
+use crate::{NewIssuance, StoreError};
+use async_trait::async_trait;
+use kyso_core::UnixTime;
+
+/// A participating trust-service provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRecord {
+    /// Short identifier (`vnpt-demo`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Slug of the issuing CA its certificates come from.
+    pub issuer: String,
+    /// When registered.
+    pub created_at: UnixTime,
+}
+
+/// How a citizen enrolled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Channel {
+    /// A field officer at the citizen's home, with the CCCD card checked in person.
+    DoorToDoor,
+    /// Self-service online: registry match and a one-time code to the registered phone.
+    Online,
+    /// The provincial app (OpenID Connect login).
+    ProvincialApp,
+    /// VNeID (OpenID Connect login, level 2).
+    Vneid,
+}
+
+impl Channel {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::DoorToDoor => "door_to_door",
+            Channel::Online => "online",
+            Channel::ProvincialApp => "provincial_app",
+            Channel::Vneid => "vneid",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Channel::DoorToDoor,
+            Channel::Online,
+            Channel::ProvincialApp,
+            Channel::Vneid,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// An enrolment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentRecord {
+    /// Identifier.
+    pub id: String,
+    /// The citizen.
+    pub cccd: String,
+    /// The provider.
+    pub provider: String,
+    /// The channel.
+    pub channel: Channel,
+    /// The certificate issued.
+    pub serial: String,
+    /// Whether it is the citizen's current campaign certificate.
+    pub active: bool,
+    /// When enrolled.
+    pub created_at: UnixTime,
+}
+
+/// Enrolment storage.
+#[async_trait]
+pub trait EnrolmentStore: Send + Sync {
+    /// Registers a provider. [`StoreError::Duplicate`] if the id exists.
+    async fn insert_provider(&self, provider: &ProviderRecord) -> Result<(), StoreError>;
+    /// Every provider, by id.
+    async fn list_providers(&self) -> Result<Vec<ProviderRecord>, StoreError>;
+    /// Stores the certificate (and its key) and the enrolment in one transaction.
+    /// [`StoreError::Duplicate`] — and nothing stored — if the citizen already holds an
+    /// active campaign certificate, however concurrent the attempts.
+    async fn enrol(
+        &self,
+        issuance: &NewIssuance,
+        enrolment: &EnrolmentRecord,
+    ) -> Result<(), StoreError>;
+    /// The citizen's active enrolment.
+    async fn active_enrolment(&self, cccd: &str) -> Result<Option<EnrolmentRecord>, StoreError>;
+}
+
+macro_rules! impl_enrolment_store {
+    ($ty:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::enrolment::EnrolmentStore for $ty {
+            async fn insert_provider(
+                &self,
+                p: &$crate::enrolment::ProviderRecord,
+            ) -> Result<(), $crate::StoreError> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO providers (id, name, issuer, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&p.id)
+                    .bind(&p.name)
+                    .bind(&p.issuer)
+                    .bind(p.created_at.seconds())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| $crate::StoreError::from_insert(e, format!("provider {}", p.id)))?;
+                append_audit(
+                    &mut tx,
+                    p.created_at,
+                    &[$crate::AuditEntry {
+                        action: "provider.add".into(),
+                        subject: p.id.clone(),
+                        detail: format!("name={} issuer={}", p.name, p.issuer),
+                    }],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_providers(
+                &self,
+            ) -> Result<Vec<$crate::enrolment::ProviderRecord>, $crate::StoreError> {
+                let rows: Vec<(String, String, String, i64)> =
+                    sqlx::query_as("SELECT id, name, issuer, created_at FROM providers ORDER BY id")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, name, issuer, at)| $crate::enrolment::ProviderRecord {
+                        id,
+                        name,
+                        issuer,
+                        created_at: kyso_core::UnixTime(at),
+                    })
+                    .collect())
+            }
+
+            async fn enrol(
+                &self,
+                issuance: &$crate::NewIssuance,
+                e: &$crate::enrolment::EnrolmentRecord,
+            ) -> Result<(), $crate::StoreError> {
+                let mut tx = self.begin_write().await?;
+                if let Some(key) = &issuance.key {
+                    insert_keys(&mut tx, &[key], issuance.cert.created_at).await?;
+                }
+                insert_certs(&mut tx, &[&issuance.cert]).await?;
+                sqlx::query(
+                    "INSERT INTO enrolments (id, cccd, provider, channel, serial, status, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'active', $6)",
+                )
+                .bind(&e.id)
+                .bind(&e.cccd)
+                .bind(&e.provider)
+                .bind(e.channel.as_str())
+                .bind(&e.serial)
+                .bind(e.created_at.seconds())
+                .execute(&mut *tx)
+                .await
+                .map_err(|err| {
+                    $crate::StoreError::from_insert(
+                        err,
+                        format!("a campaign certificate for citizen {}", e.cccd),
+                    )
+                })?;
+                append_audit(
+                    &mut tx,
+                    e.created_at,
+                    &[$crate::AuditEntry {
+                        action: "enrolment.create".into(),
+                        subject: e.cccd.clone(),
+                        detail: format!(
+                            "provider={} channel={} serial={}",
+                            e.provider,
+                            e.channel.as_str(),
+                            e.serial
+                        ),
+                    }],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn active_enrolment(
+                &self,
+                cccd: &str,
+            ) -> Result<Option<$crate::enrolment::EnrolmentRecord>, $crate::StoreError> {
+                let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
+                    "SELECT id, cccd, provider, channel, serial, created_at FROM enrolments \
+                     WHERE cccd = $1 AND status = 'active'",
+                )
+                .bind(cccd)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(id, cccd, provider, channel, serial, at)| {
+                    Ok($crate::enrolment::EnrolmentRecord {
+                        id,
+                        cccd,
+                        provider,
+                        channel: $crate::enrolment::Channel::parse(&channel).ok_or_else(|| {
+                            $crate::StoreError::Corrupt(format!("unknown enrolment channel {channel:?}"))
+                        })?,
+                        serial,
+                        active: true,
+                        created_at: kyso_core::UnixTime(at),
+                    })
+                })
+                .transpose()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_enrolment_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_round_trip() {
+        for c in [
+            Channel::DoorToDoor,
+            Channel::Online,
+            Channel::ProvincialApp,
+            Channel::Vneid,
+        ] {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Channel::parse("fax"), None);
+    }
+}
