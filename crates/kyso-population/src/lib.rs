@@ -10,6 +10,7 @@
 
 #![deny(missing_docs)]
 
+pub mod card;
 pub mod cccd;
 pub mod date;
 pub mod generate;
