@@ -154,72 +154,36 @@ impl Ca {
         let mut issuers: HashMap<String, Issuer> = HashMap::new();
         let mut records = Vec::new();
         for (slug, role, profile, issuer_slug, cn) in AUTHORITIES {
-            let serial = random_serial();
-            let crl_shard = shard_of(&serial, opts.crl_shards);
-            let key = keystore.generate(
-                opts.algorithm,
-                KeyRole::Authority {
-                    label: format!("kyso-{slug}"),
-                },
-            )?;
-            let template = CertTemplate {
-                profile,
-                subject: SubjectSpec::Authority {
-                    organisation: organisation.clone(),
-                    common_name: TextField::parse("CN", cn, 64)?,
-                },
-                public_key_der: key.public_key_der.clone(),
-                serial,
-                not_before: now,
-                not_after: now.plus_days(profile.default_validity_days()),
-                crl_shard,
-            };
-            let scheme = opts.algorithm.default_scheme();
             let signed_by = if slug == "root" {
-                SignedBy::Itself(&key, scheme)
+                None
             } else {
-                SignedBy::Ca(
+                Some(
                     issuers
                         .get(issuer_slug)
                         .ok_or_else(|| CaError::BrokenAuthority(issuer_slug.into()))?,
                 )
             };
-            let cert = issue_certificate(keystore.as_ref(), signed_by, &template, &urls)?;
-            let record = CertificateRecord {
-                serial: cert.serial_hex.clone(),
-                issuer: issuer_slug.to_owned(),
-                profile: profile.as_str().to_owned(),
-                subject: cert.subject_text.clone(),
-                subject_id: None,
-                not_before: template.not_before,
-                not_after: template.not_after,
-                der: cert.der.clone(),
-                key_id: Some(key.id.clone()),
-                crl_shard,
-                status: kyso_core::CertStatus::Valid,
-                status_reason: None,
-                status_changed_at: None,
-                created_at: now,
+            let spec = AuthoritySpec {
+                slug,
+                role,
+                profile,
+                issuer_slug,
+                organisation: &organisation,
+                common_name: cn,
             };
-            let authority = AuthorityRecord {
-                slug: slug.to_owned(),
-                role: role.to_owned(),
-                serial: cert.serial_hex.clone(),
-                key_id: key.id.clone(),
-                scheme: scheme.as_str().to_owned(),
-                created_at: now,
-            };
-            if profile.is_ca() {
-                issuers.insert(
-                    slug.to_owned(),
-                    Issuer::new(slug, cert.der, key.clone(), Some(scheme))?,
-                );
+            let (record, issuer) = new_authority(
+                keystore.as_ref(),
+                &urls,
+                opts.algorithm,
+                opts.crl_shards,
+                &spec,
+                signed_by,
+                now,
+            )?;
+            if let Some(issuer) = issuer {
+                issuers.insert(slug.to_owned(), issuer);
             }
-            records.push(NewAuthority {
-                key,
-                cert: record,
-                authority,
-            });
+            records.push(record);
         }
         let mut settings = vec![
             (keys::PUBLIC_URL, urls.base().to_owned()),
@@ -328,6 +292,104 @@ impl Ca {
     /// An issuing CA (or the root) by slug.
     pub fn issuer(&self, slug: &str) -> Option<&Issuer> {
         self.issuers.get(slug)
+    }
+
+    /// The issuing CAs (not the root): kyso's own citizen and seal CAs and every
+    /// provider's, in creation order.
+    pub fn issuing_ca_slugs(&self) -> Vec<String> {
+        self.authorities
+            .iter()
+            .filter(|a| a.role == "issuing-ca")
+            .map(|a| a.slug.clone())
+            .collect()
+    }
+
+    /// Adds a participating trust-service provider with its own issuing CA (under the
+    /// root, `O=<name>`) and the CA's delegated OCSP signer (`ocsp-<id>`), all recorded in
+    /// one transaction. `id` is a short lowercase slug (`vnpt-demo`), used in URLs.
+    /// Processes started before see the new CA after a restart.
+    pub async fn add_provider(
+        &self,
+        id: &str,
+        name: &str,
+    ) -> Result<kyso_store::enrolment::ProviderRecord, CaError> {
+        let valid_slug = (2..=32).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !id.starts_with('-')
+            && !id.starts_with("ocsp-");
+        if !valid_slug {
+            return Err(CaError::Config(format!(
+                "provider id {id:?} must be 2–32 characters of a-z, 0-9 and '-' (not starting with '-' or 'ocsp-')"
+            )));
+        }
+        let taken = |slug: &str| self.authorities.iter().any(|a| a.slug == slug);
+        if taken(id) || taken(&format!("ocsp-{id}")) || id == "root" {
+            return Err(CaError::Config(format!(
+                "{id:?} is already the name of an authority of this deployment"
+            )));
+        }
+        let organisation = TextField::parse("provider name", name, 64)?;
+        let root = self
+            .issuer("root")
+            .ok_or_else(|| CaError::BrokenAuthority("root".into()))?;
+        let algorithm = root.key.algorithm;
+        let now = self.clock.now();
+        let ca_cn = format!("{name} CA");
+        let spec = AuthoritySpec {
+            slug: id,
+            role: "issuing-ca",
+            profile: Profile::IssuingCa,
+            issuer_slug: "root",
+            organisation: &organisation,
+            common_name: &ca_cn,
+        };
+        let (ca_record, ca) = new_authority(
+            self.keystore.as_ref(),
+            &self.urls,
+            algorithm,
+            self.crl_shards,
+            &spec,
+            Some(root),
+            now,
+        )?;
+        let ca = ca.ok_or_else(|| CaError::BrokenAuthority(id.into()))?;
+        let ocsp_slug = format!("ocsp-{id}");
+        let ocsp_cn = format!("{name} OCSP Responder");
+        let spec = AuthoritySpec {
+            slug: &ocsp_slug,
+            role: "ocsp",
+            profile: Profile::OcspSigner,
+            issuer_slug: id,
+            organisation: &organisation,
+            common_name: &ocsp_cn,
+        };
+        let (ocsp_record, _) = new_authority(
+            self.keystore.as_ref(),
+            &self.urls,
+            algorithm,
+            self.crl_shards,
+            &spec,
+            Some(&ca),
+            now,
+        )?;
+        let provider = kyso_store::enrolment::ProviderRecord {
+            id: id.to_owned(),
+            name: organisation.as_str().to_owned(),
+            issuer: id.to_owned(),
+            created_at: now,
+        };
+        self.store
+            .insert_provider(&provider, &[ca_record, ocsp_record])
+            .await
+            .map_err(|e| match e {
+                kyso_store::StoreError::Duplicate(what) => {
+                    CaError::Config(format!("{what}: the provider exists already"))
+                }
+                other => other.into(),
+            })?;
+        Ok(provider)
     }
 
     /// An OCSP signer (`ocsp-<ca>`) or the TSA (`tsa`) by slug.
@@ -521,7 +583,8 @@ impl Ca {
     pub async fn publish_crls(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>, CaError> {
         let mut jobs: Vec<(String, Option<u16>, std::path::PathBuf)> =
             vec![("root".into(), None, dir.join("root.crl"))];
-        for slug in ["citizen-ca", "seal-ca"] {
+        for slug in self.issuing_ca_slugs() {
+            let slug = slug.as_str();
             for n in 0..self.crl_shards {
                 jobs.push((
                     slug.into(),
@@ -697,4 +760,91 @@ pub fn normalise_serial(s: &str) -> Result<String, CaError> {
         )));
     }
     Ok(t.to_ascii_lowercase())
+}
+
+/// What an authority to create is.
+struct AuthoritySpec<'a> {
+    slug: &'a str,
+    role: &'a str,
+    profile: Profile,
+    issuer_slug: &'a str,
+    organisation: &'a TextField,
+    common_name: &'a str,
+}
+
+/// Generates an authority's key in custody and its certificate (self-signed for the root,
+/// else by `signed_by`): the records to store, and the issuer it becomes if it is a CA.
+fn new_authority(
+    keystore: &dyn KeyStore,
+    urls: &Urls,
+    algorithm: kyso_keys::KeyAlgorithm,
+    crl_shards: u16,
+    spec: &AuthoritySpec<'_>,
+    signed_by: Option<&Issuer>,
+    now: UnixTime,
+) -> Result<(NewAuthority, Option<Issuer>), CaError> {
+    let serial = random_serial();
+    let crl_shard = shard_of(&serial, crl_shards);
+    let key = keystore.generate(
+        algorithm,
+        KeyRole::Authority {
+            label: format!("kyso-{}", spec.slug),
+        },
+    )?;
+    let profile = spec.profile;
+    let template = CertTemplate {
+        profile,
+        subject: SubjectSpec::Authority {
+            organisation: spec.organisation.clone(),
+            common_name: TextField::parse("CN", spec.common_name, 64)?,
+        },
+        public_key_der: key.public_key_der.clone(),
+        serial,
+        not_before: now,
+        not_after: now.plus_days(profile.default_validity_days()),
+        crl_shard,
+    };
+    let scheme = algorithm.default_scheme();
+    let signer = match signed_by {
+        None => SignedBy::Itself(&key, scheme),
+        Some(ca) => SignedBy::Ca(ca),
+    };
+    let cert = issue_certificate(keystore, signer, &template, urls)?;
+    let record = CertificateRecord {
+        serial: cert.serial_hex.clone(),
+        issuer: spec.issuer_slug.to_owned(),
+        profile: profile.as_str().to_owned(),
+        subject: cert.subject_text.clone(),
+        subject_id: None,
+        not_before: template.not_before,
+        not_after: template.not_after,
+        der: cert.der.clone(),
+        key_id: Some(key.id.clone()),
+        crl_shard,
+        status: kyso_core::CertStatus::Valid,
+        status_reason: None,
+        status_changed_at: None,
+        created_at: now,
+    };
+    let authority = AuthorityRecord {
+        slug: spec.slug.to_owned(),
+        role: spec.role.to_owned(),
+        serial: cert.serial_hex.clone(),
+        key_id: key.id.clone(),
+        scheme: scheme.as_str().to_owned(),
+        created_at: now,
+    };
+    let issuer = if profile.is_ca() {
+        Some(Issuer::new(spec.slug, cert.der, key.clone(), Some(scheme))?)
+    } else {
+        None
+    };
+    Ok((
+        NewAuthority {
+            key,
+            cert: record,
+            authority,
+        },
+        issuer,
+    ))
 }

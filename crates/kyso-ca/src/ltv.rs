@@ -61,7 +61,8 @@ impl Ca {
                 continue;
             }
             seen_serials.push(serial.clone());
-            let Some(ca) = ["citizen-ca", "seal-ca"].into_iter().find_map(|slug| {
+            let slugs = self.issuing_ca_slugs();
+            let Some(ca) = slugs.iter().find_map(|slug| {
                 self.issuer(slug)
                     .filter(|i| subject_der(&i.cert_der).is_ok_and(|s| s == issuer))
             }) else {

@@ -121,7 +121,8 @@ impl OcspResponder {
             ));
         }
         let mut served = Vec::new();
-        for slug in ["citizen-ca", "seal-ca"] {
+        for slug in ca.issuing_ca_slugs() {
+            let slug = slug.as_str();
             let issuer = ca
                 .issuer(slug)
                 .ok_or_else(|| CaError::BrokenAuthority(slug.into()))?;

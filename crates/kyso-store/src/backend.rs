@@ -52,30 +52,7 @@ macro_rules! impl_store_common {
                 }
                 let Some(first) = authorities.first() else { return Ok(()) };
                 let at = first.authority.created_at;
-                let keys: Vec<_> = authorities.iter().map(|a| &a.key).collect();
-                insert_keys(&mut tx, &keys, at).await?;
-                let certs: Vec<_> = authorities.iter().map(|a| &a.cert).collect();
-                insert_certs(&mut tx, &certs).await?;
-                let mut entries = Vec::new();
-                for a in authorities.iter().map(|a| &a.authority) {
-                    sqlx::query(
-                        "INSERT INTO authorities (slug, role, serial, key_id, scheme, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(&a.slug)
-                    .bind(&a.role)
-                    .bind(&a.serial)
-                    .bind(&a.key_id)
-                    .bind(&a.scheme)
-                    .bind(a.created_at.seconds())
-                    .execute(&mut *tx)
-                    .await?;
-                    entries.push($crate::AuditEntry {
-                        action: "authority.create".into(),
-                        subject: a.slug.clone(),
-                        detail: format!("role={} serial={} key={}", a.role, a.serial, a.key_id),
-                    });
-                }
+                let mut entries = insert_authorities(&mut tx, authorities).await?;
                 for (key, value) in settings {
                     sqlx::query(
                         "INSERT INTO settings (key, value) VALUES ($1, $2) \
@@ -404,6 +381,41 @@ macro_rules! impl_store_common {
                 qb.build().execute(&mut *conn).await?;
             }
             Ok(())
+        }
+
+        /// Keys, certificates and authority rows of new authorities; their audit entries.
+        async fn insert_authorities(
+            conn: &mut <$crate::backend::DbOf<$ty> as sqlx::Database>::Connection,
+            authorities: &[$crate::NewAuthority],
+        ) -> Result<Vec<$crate::AuditEntry>, $crate::StoreError> {
+            let Some(first) = authorities.first() else { return Ok(Vec::new()) };
+            let at = first.authority.created_at;
+            let keys: Vec<_> = authorities.iter().map(|a| &a.key).collect();
+            insert_keys(&mut *conn, &keys, at).await?;
+            let certs: Vec<_> = authorities.iter().map(|a| &a.cert).collect();
+            insert_certs(&mut *conn, &certs).await?;
+            let mut entries = Vec::new();
+            for a in authorities.iter().map(|a| &a.authority) {
+                sqlx::query(
+                    "INSERT INTO authorities (slug, role, serial, key_id, scheme, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&a.slug)
+                .bind(&a.role)
+                .bind(&a.serial)
+                .bind(&a.key_id)
+                .bind(&a.scheme)
+                .bind(a.created_at.seconds())
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| $crate::StoreError::from_insert(e, format!("authority {}", a.slug)))?;
+                entries.push($crate::AuditEntry {
+                    action: "authority.create".into(),
+                    subject: a.slug.clone(),
+                    detail: format!("role={} serial={} key={}", a.role, a.serial, a.key_id),
+                });
+            }
+            Ok(entries)
         }
 
         async fn insert_certs(

@@ -80,8 +80,13 @@ pub struct EnrolmentRecord {
 /// Enrolment storage.
 #[async_trait]
 pub trait EnrolmentStore: Send + Sync {
-    /// Registers a provider. [`StoreError::Duplicate`] if the id exists.
-    async fn insert_provider(&self, provider: &ProviderRecord) -> Result<(), StoreError>;
+    /// Registers a provider with its authorities (issuing CA, OCSP signer), in one
+    /// transaction. [`StoreError::Duplicate`] if the id or a slug exists.
+    async fn insert_provider(
+        &self,
+        provider: &ProviderRecord,
+        authorities: &[crate::NewAuthority],
+    ) -> Result<(), StoreError>;
     /// Every provider, by id.
     async fn list_providers(&self) -> Result<Vec<ProviderRecord>, StoreError>;
     /// Stores the certificate (and its key) and the enrolment in one transaction.
@@ -103,8 +108,10 @@ macro_rules! impl_enrolment_store {
             async fn insert_provider(
                 &self,
                 p: &$crate::enrolment::ProviderRecord,
+                authorities: &[$crate::NewAuthority],
             ) -> Result<(), $crate::StoreError> {
                 let mut tx = self.begin_write().await?;
+                let mut entries = insert_authorities(&mut tx, authorities).await?;
                 sqlx::query("INSERT INTO providers (id, name, issuer, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(&p.id)
                     .bind(&p.name)
@@ -113,16 +120,12 @@ macro_rules! impl_enrolment_store {
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| $crate::StoreError::from_insert(e, format!("provider {}", p.id)))?;
-                append_audit(
-                    &mut tx,
-                    p.created_at,
-                    &[$crate::AuditEntry {
-                        action: "provider.add".into(),
-                        subject: p.id.clone(),
-                        detail: format!("name={} issuer={}", p.name, p.issuer),
-                    }],
-                )
-                .await?;
+                entries.push($crate::AuditEntry {
+                    action: "provider.add".into(),
+                    subject: p.id.clone(),
+                    detail: format!("name={} issuer={}", p.name, p.issuer),
+                });
+                append_audit(&mut tx, p.created_at, &entries).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -1251,12 +1251,15 @@ async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
         ("vnpt-demo", "VNPT-CA (demo)"),
         ("viettel-demo", "Viettel-CA (demo)"),
     ] {
-        s.insert_provider(&ProviderRecord {
-            id: id.into(),
-            name: name.into(),
-            issuer: "citizen-ca".into(),
-            created_at: at,
-        })
+        s.insert_provider(
+            &ProviderRecord {
+                id: id.into(),
+                name: name.into(),
+                issuer: "citizen-ca".into(),
+                created_at: at,
+            },
+            &[],
+        )
         .await
         .unwrap();
     }

@@ -73,6 +73,33 @@ pub enum Command {
     /// The population registry: generate a synthetic province, import the register.
     #[command(subcommand)]
     Population(PopulationCommand),
+    /// Trust-service providers taking part in the campaign, each with its own issuing CA.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// Add a provider: its issuing CA (under the root, O=<name>) and the CA's OCSP signer
+    /// are created in custody and recorded in one transaction. Restart `kyso serve` to
+    /// serve its OCSP and CRLs.
+    Add {
+        /// Short lowercase id used in URLs, e.g. vnpt-demo.
+        #[arg(long)]
+        id: String,
+        /// Display name, e.g. "VNPT-CA (demo)".
+        #[arg(long)]
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the providers.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

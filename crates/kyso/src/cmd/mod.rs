@@ -7,6 +7,7 @@ mod bench_pades;
 mod ca;
 mod cert;
 mod population;
+mod provider;
 mod remote;
 mod serve;
 mod verify;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sign(a) => remote::sign(&ctx, a).await,
         Command::Verify(a) => verify::run(&ctx, a).await,
         Command::Population(c) => population::run(&ctx, c).await,
+        Command::Provider(c) => provider::run(&ctx, c).await,
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
     }
