@@ -92,6 +92,9 @@ pub struct IssueRequest {
     pub key: KeySource,
     /// Validity in days (profile default if None).
     pub validity_days: Option<u32>,
+    /// The issuing CA: a provider's (its id) for a citizen certificate; `None` for kyso's
+    /// own CA of the profile.
+    pub issuer: Option<String>,
 }
 
 /// The result of an issuance.
@@ -397,7 +400,22 @@ impl Ca {
         self.signers.get(slug)
     }
 
-    fn issuer_for(&self, profile: Profile) -> Result<&Issuer, CaError> {
+    fn issuer_for(&self, profile: Profile, chosen: Option<&str>) -> Result<&Issuer, CaError> {
+        if let Some(slug) = chosen {
+            let is_issuing_ca = self
+                .authorities
+                .iter()
+                .any(|a| a.slug == slug && a.role == "issuing-ca");
+            if !is_issuing_ca || slug == "seal-ca" || profile != Profile::Citizen {
+                return Err(CaError::Config(format!(
+                    "{slug:?} is not a provider's issuing CA for citizen certificates"
+                )));
+            }
+            return self
+                .issuers
+                .get(slug)
+                .ok_or_else(|| CaError::BrokenAuthority(slug.into()));
+        }
         let slug = match profile {
             Profile::Citizen => "citizen-ca",
             Profile::Seal => "seal-ca",
@@ -415,7 +433,7 @@ impl Ca {
     /// Generates the key (if asked), builds, lints and signs the certificate — everything
     /// but storing it. CPU-bound and synchronous, so bulk issuance can run it on every core.
     pub fn prepare(&self, req: &IssueRequest, now: UnixTime) -> Result<NewIssuance, CaError> {
-        let issuer = self.issuer_for(req.profile)?;
+        let issuer = self.issuer_for(req.profile, req.issuer.as_deref())?;
         let (public_key_der, key) = match &req.key {
             KeySource::Csr(bytes) => (csr::parse_and_verify(bytes)?.public_key_der, None),
             KeySource::Generate(alg) => {

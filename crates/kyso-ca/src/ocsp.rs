@@ -467,6 +467,7 @@ mod tests {
         let ca = Ca::init(store, keys, clock, &opts, vec![]).await.unwrap();
         let issued = ca
             .issue(&IssueRequest {
+                issuer: None,
                 profile: kyso_pki::Profile::Citizen,
                 subject: kyso_pki::SubjectSpec::Person {
                     name: PersonName::parse("Lê Văn Tám").unwrap(),

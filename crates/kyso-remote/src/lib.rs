@@ -330,6 +330,7 @@ impl RemoteSigning {
         let issued = self
             .ca
             .issue(&IssueRequest {
+                issuer: None,
                 profile: Profile::Citizen,
                 subject,
                 key: KeySource::Generate(algorithm),

@@ -60,6 +60,7 @@ async fn env() -> Env {
 async fn citizen(ca: &Ca, cccd: &str) -> Vec<u8> {
     let issued = ca
         .issue(&IssueRequest {
+            issuer: None,
             profile: Profile::Citizen,
             subject: SubjectSpec::Person {
                 name: PersonName::parse("Nguyễn Văn Bình").unwrap(),

@@ -539,6 +539,10 @@ pub struct IssueArgs {
     /// Validity in days [default: 1095 = 3 years].
     #[arg(long)]
     pub validity_days: Option<u32>,
+    /// Issue from this provider's CA (`kyso provider list`) instead of kyso's citizen CA
+    /// (citizen certificates only).
+    #[arg(long)]
+    pub provider: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

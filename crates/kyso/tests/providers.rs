@@ -59,6 +59,59 @@ fn providers_have_their_own_ca_ocsp_and_crls() {
     assert!(err.contains("64"), "{err}");
     assert_eq!(k.json(&["provider", "list"]).as_array().unwrap().len(), 2);
 
+    // A citizen's certificate from a provider's CA; a seal cannot come from one.
+    let issued = k.json(&[
+        "cert",
+        "issue",
+        "--profile",
+        "citizen",
+        "--name",
+        "Nguyễn Thị Lan",
+        "--cccd",
+        "046190012345",
+        "--province",
+        "Huế",
+        "--keygen",
+        "--provider",
+        "vnpt-demo",
+    ]);
+    let citizen_serial = issued["serial"].as_str().unwrap().to_owned();
+    assert_eq!(issued["issuer"], "vnpt-demo", "{issued}");
+    let err = k.fails(&[
+        "cert",
+        "issue",
+        "--profile",
+        "seal",
+        "--name",
+        "UBND xã Phú Vang",
+        "--organisation",
+        "Ủy ban nhân dân xã Phú Vang",
+        "--id",
+        "MST:3301234567",
+        "--province",
+        "Huế",
+        "--keygen",
+        "--provider",
+        "vnpt-demo",
+    ]);
+    assert!(err.contains("citizen"), "{err}");
+    let err = k.fails(&[
+        "cert",
+        "issue",
+        "--profile",
+        "citizen",
+        "--name",
+        "Lê Văn Tám",
+        "--cccd",
+        "046190012346",
+        "--province",
+        "Huế",
+        "--keygen",
+        "--provider",
+        "nobody",
+    ]);
+    assert!(err.contains("provider"), "{err}");
+
     // CRLs for each provider's shards, signed by its CA.
     let crls = k.path("crls");
     k.ok(&["crl", "publish", "--out", crls.to_str().unwrap()]);
@@ -110,6 +163,38 @@ fn providers_have_their_own_ca_ocsp_and_crls() {
         ]);
         assert!(out.contains("verify OK"), "{id}: {out}");
     }
+    // The citizen's certificate chains to the root through its provider's CA, and the
+    // provider's responder says it is good.
+    let leaf = k.path("citizen.pem");
+    std::fs::write(&leaf, k.ok(&["cert", "show", &citizen_serial, "--pem"])).unwrap();
+    let ca = k.path("vnpt-demo.pem");
+    let out = openssl(&[
+        "verify",
+        "-CAfile",
+        root.to_str().unwrap(),
+        "-untrusted",
+        ca.to_str().unwrap(),
+        leaf.to_str().unwrap(),
+    ]);
+    assert!(out.contains(": OK"), "{out}");
+    let out = openssl(&[
+        "ocsp",
+        "-issuer",
+        ca.to_str().unwrap(),
+        "-cert",
+        leaf.to_str().unwrap(),
+        "-url",
+        &format!("{base}/ocsp"),
+        "-CAfile",
+        root.to_str().unwrap(),
+        "-verify_other",
+        ca.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("Response verify OK") && out.contains(": good"),
+        "{out}"
+    );
+
     // Everything the providers brought is in the audit chain.
     let out = k.ok(&["audit", "verify"]);
     assert!(!out.is_empty());

@@ -89,6 +89,7 @@ pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 let result: Result<Vec<_>, _> = (0..n)
                     .map(|_| {
                         let req = IssueRequest {
+                            issuer: None,
                             profile: Profile::Citizen,
                             subject: names.next_subject(),
                             key: KeySource::Generate(algorithm),
@@ -345,6 +346,7 @@ async fn crl(revoked: u64, shards: u16) -> anyhow::Result<ExitCode> {
     for _ in 0..21 {
         let issued = ca
             .issue(&IssueRequest {
+                issuer: None,
                 profile: Profile::Citizen,
                 subject: people.next_subject(),
                 key: KeySource::Generate(KeyAlgorithm::P256),

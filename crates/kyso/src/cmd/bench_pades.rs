@@ -145,6 +145,7 @@ pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             .await?;
             let issued = ca
                 .issue(&IssueRequest {
+                    issuer: None,
                     profile: Profile::Seal,
                     subject: SubjectSpec::Organisation {
                         organisation: TextField::parse(

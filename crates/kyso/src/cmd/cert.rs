@@ -172,6 +172,7 @@ async fn issue(ctx: &Context, args: IssueArgs) -> anyhow::Result<()> {
     let ca = ctx.load_ca().await?;
     let issued = ca
         .issue(&IssueRequest {
+            issuer: args.provider.clone(),
             profile,
             subject,
             key,

@@ -120,6 +120,7 @@ async fn seed_demo(ctx: &Context, public_url: &str) -> anyhow::Result<()> {
             locality: Some(TextField::parse("locality", commune, 128)?),
         };
         ca.issue(&IssueRequest {
+            issuer: None,
             profile: Profile::Citizen,
             subject,
             key: KeySource::Generate(KeyAlgorithm::P256),
@@ -135,6 +136,7 @@ async fn seed_demo(ctx: &Context, public_url: &str) -> anyhow::Result<()> {
         locality: None,
     };
     ca.issue(&IssueRequest {
+        issuer: None,
         profile: Profile::Seal,
         subject: seal,
         key: KeySource::Generate(KeyAlgorithm::P256),
