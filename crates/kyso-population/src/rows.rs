@@ -493,9 +493,13 @@ pub fn for_each_adult<R: Read>(
     mut on_adult: impl FnMut(Adult),
     mut progress: impl FnMut(usize),
 ) -> Result<usize, ImportError> {
+    // Lines end at '\n' (a CRLF's '\r' is trimmed with the field): with the default
+    // terminator the csv crate counts CRLF files' lines one short (rust-csv#395), and
+    // reports would name the wrong rows of files saved by Excel.
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(reader);
     let mut record = csv::ByteRecord::new();
     let read = |rdr: &mut csv::Reader<R>, record: &mut csv::ByteRecord| {
@@ -589,10 +593,12 @@ impl<'u> Checker<'u> {
     /// Checks one row; records its problems and returns the adult if there are none.
     fn check(&mut self, line: usize, record: &csv::ByteRecord) -> Option<Adult> {
         let mut problems = Vec::new();
+        // Shown only if it looks like a CCCD: a broken quote can make the first field the
+        // rest of the file, which must not be echoed (personal data, terminal escapes).
         let cccd_text = record
             .get(0)
             .map(|b| String::from_utf8_lossy(b).trim().to_owned())
-            .filter(|s| !s.is_empty());
+            .filter(|s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()));
         let adult = self.check_fields(line, record, &mut problems);
         let mut problems = problems.into_iter();
         if let Some(reason) = problems.next() {

@@ -99,7 +99,7 @@ fn rejection_summarises() {
     );
     assert!(
         r.to_string()
-            .starts_with("1 of 1 row(s) are bad; nothing was imported; first: line 2 (CCCD 1): household_id is empty; also commune_code is empty; also"),
+            .starts_with("1 of 1 row(s) are bad; nothing was imported; first: line 2: household_id is empty; also commune_code is empty; also"),
         "{r}"
     );
 }
@@ -127,6 +127,18 @@ fn bom_crlf_and_quoted_fields_are_accepted() {
     assert_eq!(adults[1].full_name.as_str(), "Trần Văn Hùng");
     assert_eq!(adults[1].sex, Sex::Male);
     assert_eq!(adults[1].phone, None);
+    // Rows keep their physical line numbers in CRLF files (as Excel saves them).
+    assert_eq!((adults[0].line, adults[1].line), (2, 3));
+    let bad = format!(
+        "{HEADER}\r\n046190012345,Lan,1990-03-02,Nữ,,h1,19777\r\n04619001234,Tám,1990-03-02,Nam,,h2,19777\r\n"
+    );
+    let Err(ImportError::Rejected(r)) = parse_csv(bad.as_bytes(), Units::embedded(), today())
+    else {
+        panic!("accepted");
+    };
+    assert_eq!(r.errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3]);
+    // Only a well-formed CCCD is echoed in a report.
+    assert_eq!(r.errors[0].cccd, None);
 }
 
 #[test]

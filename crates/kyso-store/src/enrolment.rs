@@ -153,6 +153,16 @@ macro_rules! impl_enrolment_store {
                 issuance: &$crate::NewIssuance,
                 e: &$crate::enrolment::EnrolmentRecord,
             ) -> Result<(), $crate::StoreError> {
+                // The certificate must be the enrolment's, for the enrolment's citizen: a
+                // mix-up here would slip past the one-per-citizen rule.
+                if issuance.cert.serial != e.serial
+                    || issuance.cert.subject_id.as_deref() != Some(format!("CCCD:{}", e.cccd).as_str())
+                {
+                    return Err($crate::StoreError::Corrupt(format!(
+                        "enrolment {} names certificate {} of citizen {}, but the certificate is {} for {:?}",
+                        e.id, e.serial, e.cccd, issuance.cert.serial, issuance.cert.subject_id
+                    )));
+                }
                 let mut tx = self.begin_write().await?;
                 if let Some(key) = &issuance.key {
                     insert_keys(&mut tx, &[key], issuance.cert.created_at).await?;

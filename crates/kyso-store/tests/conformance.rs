@@ -1241,6 +1241,21 @@ async fn a_population_import_is_all_or_nothing(db: &Db) {
     assert_eq!(imports.len(), 1);
     assert_eq!(imports[0].subject, "first.csv");
     assert_eq!(imports[0].detail, "people=5000 households=2500");
+
+    // A household already registered in one commune cannot gain members in another, even
+    // when the caller's own check raced: the database refuses, and nothing is kept.
+    let err = s
+        .import_population(
+            &[household("46-19777-000001", "19789")],
+            &[person("046190200001", "46-19777-000001", "19789")],
+            at,
+            "race.csv",
+            &none,
+        )
+        .await;
+    assert!(err.is_err());
+    assert_eq!(s.get_person("046190200001").await.unwrap(), None);
+    assert_eq!(s.count_people(None, None).await.unwrap(), 5_000);
 }
 
 async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
@@ -1329,7 +1344,10 @@ async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
         .enrol(
             &NewIssuance {
                 key: None,
-                cert: cert("f1", None),
+                cert: CertificateRecord {
+                    subject_id: Some("CCCD:046199999999".into()),
+                    ..cert("f1", None)
+                },
             },
             &EnrolmentRecord {
                 id: "enr-x".into(),
@@ -1343,5 +1361,26 @@ async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
         )
         .await;
     assert!(err.is_err());
+    assert_eq!(s.count_certificates().await.unwrap(), 1);
+    // A certificate that is not the enrolment's citizen's is refused before anything.
+    let err = s
+        .enrol(
+            &NewIssuance {
+                key: None,
+                cert: cert("f2", None),
+            },
+            &EnrolmentRecord {
+                id: "enr-y".into(),
+                cccd: "046190000001".into(),
+                provider: "vnpt-demo".into(),
+                channel: Channel::Online,
+                serial: "f2".into(),
+                active: true,
+                created_at: at,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("046190000001"), "{err}");
     assert_eq!(s.count_certificates().await.unwrap(), 1);
 }

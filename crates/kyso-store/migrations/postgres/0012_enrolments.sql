@@ -4,16 +4,16 @@
 -- database itself: concurrent enrolments through any channels and providers cannot both
 -- commit, and the loser's certificate is rolled back with it.
 CREATE TABLE providers (
-    id          TEXT PRIMARY KEY,
+    id          TEXT COLLATE "C" PRIMARY KEY,
     name        TEXT NOT NULL,
     issuer      TEXT NOT NULL,
     created_at  BIGINT NOT NULL
 );
 
 CREATE TABLE enrolments (
-    id          TEXT PRIMARY KEY,
-    cccd        TEXT NOT NULL REFERENCES people (cccd),
-    provider    TEXT NOT NULL REFERENCES providers (id),
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    cccd        TEXT COLLATE "C" NOT NULL REFERENCES people (cccd),
+    provider    TEXT COLLATE "C" NOT NULL REFERENCES providers (id),
     channel     TEXT NOT NULL CHECK (channel IN ('door_to_door', 'online', 'provincial_app', 'vneid')),
     serial      TEXT NOT NULL REFERENCES certificates (serial),
     status      TEXT NOT NULL CHECK (status IN ('active', 'ended')),
