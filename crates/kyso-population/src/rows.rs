@@ -690,8 +690,15 @@ impl<'u> Checker<'u> {
             p.map(Some)
         };
         let household_ok = present[4] && {
+            // Invisible characters (zero-width, bidi controls) would make two ids that look
+            // the same, and defeat the one-commune-per-household check.
+            let invisible = |c: char| {
+                c.is_control()
+                    || matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+                        | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+            };
             let ok = household.chars().count() <= MAX_HOUSEHOLD_ID_CHARS
-                && !household.chars().any(char::is_control);
+                && !household.chars().any(invisible);
             if !ok {
                 problems.push(RowProblem::BadHouseholdId {
                     value: household.to_owned(),

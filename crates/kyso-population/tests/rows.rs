@@ -139,6 +139,16 @@ fn bom_crlf_and_quoted_fields_are_accepted() {
     assert_eq!(r.errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3]);
     // Only a well-formed CCCD is echoed in a report.
     assert_eq!(r.errors[0].cccd, None);
+    // A household id with an invisible character would look like another household.
+    let hidden = format!("{HEADER}\n046190012345,Lan,1990-03-02,Nữ,,46-19777\u{200B}-1,19777\n");
+    let Err(ImportError::Rejected(r)) = parse_csv(hidden.as_bytes(), Units::embedded(), today())
+    else {
+        panic!("accepted");
+    };
+    assert!(
+        matches!(r.errors[0].reason, RowProblem::BadHouseholdId { .. }),
+        "{r}"
+    );
 }
 
 #[test]

@@ -18,7 +18,21 @@ pub async fn run(ctx: &Context, c: PopulationCommand) -> anyhow::Result<ExitCode
             out,
             seed,
         } => generate(&province, adults, &out, seed),
-        PopulationCommand::Import { file, json } => import(ctx, &file, json).await,
+        PopulationCommand::Import { file, json } => match import(ctx, &file, json).await {
+            // With --json, a program reads stdout: failures are JSON there too.
+            Err(e) if json => {
+                let outcome = serde_json::json!({
+                    "file": file.display().to_string(),
+                    "imported": null,
+                    "rejected": [],
+                    "error": format!("{e:#}"),
+                });
+                println!("{outcome}");
+                eprintln!("error: {e:#}");
+                Ok(ExitCode::from(1))
+            }
+            other => other,
+        },
         PopulationCommand::Count {
             province,
             commune,
@@ -302,10 +316,31 @@ fn report(
             rejected.len(),
             if rejected.len() == 1 { "" } else { "s" }
         );
-        for r in &rejected {
+        // The first rows in full, then how many of each reason: a file where every row is
+        // wrong should not pour a whole register onto the terminal. (--json lists all.)
+        const SHOWN: usize = 50;
+        for r in rejected.iter().take(SHOWN) {
             match &r.cccd {
                 Some(c) => eprintln!("  line {} (CCCD {c}): {}", r.line, r.reason),
                 None => eprintln!("  line {}: {}", r.line, r.reason),
+            }
+        }
+        if rejected.len() > SHOWN {
+            let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+            for r in &rejected[SHOWN..] {
+                // The reason with its quoted values blanked: one count per kind of problem.
+                let kind: String = r
+                    .reason
+                    .split('"')
+                    .enumerate()
+                    .map(|(i, part)| if i % 2 == 1 { "…" } else { part })
+                    .collect::<Vec<_>>()
+                    .join("\"");
+                *counts.entry(kind).or_default() += 1;
+            }
+            eprintln!("  … and {} more rows:", rejected.len() - SHOWN);
+            for (kind, n) in counts {
+                eprintln!("    {n} × {kind}");
             }
         }
     }
