@@ -152,57 +152,10 @@ macro_rules! impl_store_common {
                 // one the rules were checked against; a lost race re-reads and re-checks.
                 loop {
                     let mut tx = self.begin_write().await?;
-                    let current: Option<String> = sqlx::query_scalar("SELECT status FROM certificates WHERE serial = $1")
-                        .bind(serial)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    let current: kyso_core::CertStatus = current
-                        .ok_or_else(|| $crate::StoreError::UnknownSerial(serial.to_owned()))?
-                        .parse()
-                        .map_err(|e: kyso_core::StatusError| $crate::StoreError::Corrupt(e.to_string()))?;
-                    let next = current
-                        .apply(change)
-                        .map_err(|source| $crate::StoreError::Status { serial: serial.to_owned(), source })?;
-                    let reason = match change {
-                        kyso_core::StatusChange::Revoke(r) => Some(i64::from(r.code())),
-                        kyso_core::StatusChange::Suspend => Some(i64::from(kyso_core::RevocationReason::CertificateHold.code())),
-                        kyso_core::StatusChange::Resume => None,
-                    };
-                    let updated = sqlx::query(
-                        "UPDATE certificates SET status = $1, status_reason = $2, status_changed_at = $3 \
-                         WHERE serial = $4 AND status = $5",
-                    )
-                    .bind(next.as_str())
-                    .bind(reason)
-                    .bind(at.seconds())
-                    .bind(serial)
-                    .bind(current.as_str())
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if updated == 0 {
+                    if !apply_status_change(&mut tx, serial, change, at).await? {
                         tx.rollback().await?;
                         continue;
                     }
-                    let entry = $crate::AuditEntry {
-                        action: format!("certificate.{}", change.event_name()),
-                        subject: serial.to_owned(),
-                        detail: match change {
-                            kyso_core::StatusChange::Revoke(r) => format!("reason={r}"),
-                            kyso_core::StatusChange::Suspend => "reason=certificateHold".into(),
-                            kyso_core::StatusChange::Resume => String::new(),
-                        },
-                    };
-                    append_audit(&mut tx, at, &[entry]).await?;
-                    // After the audit append, which holds the chain's head lock: event ids are
-                    // then assigned in commit order, which `status_changes_after` relies on.
-                    sqlx::query("INSERT INTO status_events (serial, event, reason, at) VALUES ($1, $2, $3, $4)")
-                        .bind(serial)
-                        .bind(change.event_name())
-                        .bind(reason)
-                        .bind(at.seconds())
-                        .execute(&mut *tx)
-                        .await?;
                     tx.commit().await?;
                     return self
                         .get_certificate(serial)
@@ -381,6 +334,68 @@ macro_rules! impl_store_common {
                 qb.build().execute(&mut *conn).await?;
             }
             Ok(())
+        }
+
+        /// Applies a status change inside `conn`'s transaction: checks it against the rules,
+        /// compare-and-sets the status, appends the audit entry and the status event.
+        /// `Ok(false)` if the status moved since it was read (the caller retries).
+        async fn apply_status_change(
+            conn: &mut <$crate::backend::DbOf<$ty> as sqlx::Database>::Connection,
+            serial: &str,
+            change: kyso_core::StatusChange,
+            at: kyso_core::UnixTime,
+        ) -> Result<bool, $crate::StoreError> {
+            let current: Option<String> = sqlx::query_scalar("SELECT status FROM certificates WHERE serial = $1")
+                .bind(serial)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let current: kyso_core::CertStatus = current
+                .ok_or_else(|| $crate::StoreError::UnknownSerial(serial.to_owned()))?
+                .parse()
+                .map_err(|e: kyso_core::StatusError| $crate::StoreError::Corrupt(e.to_string()))?;
+            let next = current
+                .apply(change)
+                .map_err(|source| $crate::StoreError::Status { serial: serial.to_owned(), source })?;
+            let reason = match change {
+                kyso_core::StatusChange::Revoke(r) => Some(i64::from(r.code())),
+                kyso_core::StatusChange::Suspend => Some(i64::from(kyso_core::RevocationReason::CertificateHold.code())),
+                kyso_core::StatusChange::Resume => None,
+            };
+            let updated = sqlx::query(
+                "UPDATE certificates SET status = $1, status_reason = $2, status_changed_at = $3 \
+                 WHERE serial = $4 AND status = $5",
+            )
+            .bind(next.as_str())
+            .bind(reason)
+            .bind(at.seconds())
+            .bind(serial)
+            .bind(current.as_str())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Ok(false);
+            }
+            let entry = $crate::AuditEntry {
+                action: format!("certificate.{}", change.event_name()),
+                subject: serial.to_owned(),
+                detail: match change {
+                    kyso_core::StatusChange::Revoke(r) => format!("reason={r}"),
+                    kyso_core::StatusChange::Suspend => "reason=certificateHold".into(),
+                    kyso_core::StatusChange::Resume => String::new(),
+                },
+            };
+            append_audit(&mut *conn, at, &[entry]).await?;
+            // After the audit append, which holds the chain's head lock: event ids are
+            // then assigned in commit order, which `status_changes_after` relies on.
+            sqlx::query("INSERT INTO status_events (serial, event, reason, at) VALUES ($1, $2, $3, $4)")
+                .bind(serial)
+                .bind(change.event_name())
+                .bind(reason)
+                .bind(at.seconds())
+                .execute(&mut *conn)
+                .await?;
+            Ok(true)
         }
 
         /// Keys, certificates and authority rows of new authorities; their audit entries.

@@ -99,6 +99,26 @@ pub trait EnrolmentStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// The citizen's active enrolment.
     async fn active_enrolment(&self, cccd: &str) -> Result<Option<EnrolmentRecord>, StoreError>;
+    /// Switches the citizen to another provider in one transaction: the active enrolment
+    /// ends (`superseded`), its certificate is revoked with reason superseded, and the new
+    /// certificate and enrolment are stored. Nothing changes if any step is refused.
+    async fn switch_enrolment(
+        &self,
+        issuance: &NewIssuance,
+        enrolment: &EnrolmentRecord,
+    ) -> Result<EnrolmentRecord, StoreError>;
+}
+
+/// Refuses a certificate that is not the enrolment's, for the enrolment's citizen.
+pub(crate) fn check_pair(issuance: &NewIssuance, e: &EnrolmentRecord) -> Result<(), StoreError> {
+    let subject = format!("CCCD:{}", e.cccd);
+    if issuance.cert.serial != e.serial || issuance.cert.subject_id.as_deref() != Some(&subject) {
+        return Err(StoreError::Corrupt(format!(
+            "enrolment {} names certificate {} of citizen {}, but the certificate is {} for {:?}",
+            e.id, e.serial, e.cccd, issuance.cert.serial, issuance.cert.subject_id
+        )));
+    }
+    Ok(())
 }
 
 macro_rules! impl_enrolment_store {
@@ -155,14 +175,7 @@ macro_rules! impl_enrolment_store {
             ) -> Result<(), $crate::StoreError> {
                 // The certificate must be the enrolment's, for the enrolment's citizen: a
                 // mix-up here would slip past the one-per-citizen rule.
-                if issuance.cert.serial != e.serial
-                    || issuance.cert.subject_id.as_deref() != Some(format!("CCCD:{}", e.cccd).as_str())
-                {
-                    return Err($crate::StoreError::Corrupt(format!(
-                        "enrolment {} names certificate {} of citizen {}, but the certificate is {} for {:?}",
-                        e.id, e.serial, e.cccd, issuance.cert.serial, issuance.cert.subject_id
-                    )));
-                }
+                $crate::enrolment::check_pair(issuance, e)?;
                 let mut tx = self.begin_write().await?;
                 if let Some(key) = &issuance.key {
                     insert_keys(&mut tx, &[key], issuance.cert.created_at).await?;
@@ -230,6 +243,93 @@ macro_rules! impl_enrolment_store {
                     })
                 })
                 .transpose()
+            }
+
+            async fn switch_enrolment(
+                &self,
+                issuance: &$crate::NewIssuance,
+                e: &$crate::enrolment::EnrolmentRecord,
+            ) -> Result<$crate::enrolment::EnrolmentRecord, $crate::StoreError> {
+                $crate::enrolment::check_pair(issuance, e)?;
+                let mut tx = self.begin_write().await?;
+                let old: Option<(String, String, String)> = sqlx::query_as(
+                    "SELECT id, provider, serial FROM enrolments WHERE cccd = $1 AND status = 'active'",
+                )
+                .bind(&e.cccd)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((old_id, old_provider, old_serial)) = old else {
+                    return Err($crate::StoreError::Corrupt(format!(
+                        "citizen {} has no campaign certificate to switch from",
+                        e.cccd
+                    )));
+                };
+                if old_provider == e.provider {
+                    return Err($crate::StoreError::Corrupt(format!(
+                        "citizen {} is already with provider {}",
+                        e.cccd, e.provider
+                    )));
+                }
+                let ended = sqlx::query(
+                    "UPDATE enrolments SET status = 'ended', ended_at = $1, end_reason = 'superseded' \
+                     WHERE id = $2 AND status = 'active'",
+                )
+                .bind(e.created_at.seconds())
+                .bind(&old_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let revoked = ended == 1
+                    && apply_status_change(
+                        &mut tx,
+                        &old_serial,
+                        kyso_core::StatusChange::Revoke(kyso_core::RevocationReason::Superseded),
+                        e.created_at,
+                    )
+                    .await?;
+                if !revoked {
+                    return Err($crate::StoreError::Duplicate(format!(
+                        "a concurrent change to citizen {}'s campaign certificate; try again",
+                        e.cccd
+                    )));
+                }
+                if let Some(key) = &issuance.key {
+                    insert_keys(&mut tx, &[key], issuance.cert.created_at).await?;
+                }
+                insert_certs(&mut tx, &[&issuance.cert]).await?;
+                sqlx::query(
+                    "INSERT INTO enrolments (id, cccd, provider, channel, serial, status, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'active', $6)",
+                )
+                .bind(&e.id)
+                .bind(&e.cccd)
+                .bind(&e.provider)
+                .bind(e.channel.as_str())
+                .bind(&e.serial)
+                .bind(e.created_at.seconds())
+                .execute(&mut *tx)
+                .await
+                .map_err(|err| {
+                    $crate::StoreError::from_insert(
+                        err,
+                        format!("a campaign certificate for citizen {}", e.cccd),
+                    )
+                })?;
+                append_audit(
+                    &mut tx,
+                    e.created_at,
+                    &[$crate::AuditEntry {
+                        action: "enrolment.switch".into(),
+                        subject: e.cccd.clone(),
+                        detail: format!(
+                            "from={old_provider} old_serial={old_serial} to={} serial={}",
+                            e.provider, e.serial
+                        ),
+                    }],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(e.clone())
             }
         }
     };

@@ -118,6 +118,7 @@ conformance!(
     passkeys_round_trip_and_their_counters_only_move_from_what_was_read,
     a_population_import_is_all_or_nothing,
     fifty_concurrent_enrolments_leave_one_certificate,
+    switching_provider_supersedes_the_old_certificate_in_one_step,
 );
 
 impl Db {
@@ -1383,4 +1384,86 @@ async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
         .unwrap_err();
     assert!(err.to_string().contains("046190000001"), "{err}");
     assert_eq!(s.count_certificates().await.unwrap(), 1);
+}
+
+async fn switching_provider_supersedes_the_old_certificate_in_one_step(db: &Db) {
+    use kyso_store::enrolment::{Channel, EnrolmentRecord, ProviderRecord};
+    let s: &dyn Store = &**db;
+    let at = UnixTime(1_800_000_000);
+    for id in ["vnpt-demo", "viettel-demo"] {
+        let p = ProviderRecord {
+            id: id.into(),
+            name: id.into(),
+            issuer: "citizen-ca".into(),
+            created_at: at,
+        };
+        s.insert_provider(&p, &[]).await.unwrap();
+    }
+    s.import_population(
+        &[household("46-19777-000001", "19777")],
+        &[person("046190012345", "46-19777-000001", "19777")],
+        at,
+        "one.csv",
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let enrolment = |id: &str, provider: &str, serial: &str| EnrolmentRecord {
+        id: id.into(),
+        cccd: "046190012345".into(),
+        provider: provider.into(),
+        channel: Channel::Online,
+        serial: serial.into(),
+        active: true,
+        created_at: at,
+    };
+    let issuance = |serial: &str, k: u8| NewIssuance {
+        key: Some(key(k)),
+        cert: cert(serial, Some(&format!("{k:032x}"))),
+    };
+    // Nothing to switch from yet.
+    assert!(
+        s.switch_enrolment(&issuance("b1", 2), &enrolment("e2", "viettel-demo", "b1"))
+            .await
+            .is_err()
+    );
+    assert_eq!(s.count_certificates().await.unwrap(), 0);
+
+    s.enrol(&issuance("a1", 1), &enrolment("e1", "vnpt-demo", "a1"))
+        .await
+        .unwrap();
+    // The same provider again is not a switch; nothing changes.
+    assert!(
+        s.switch_enrolment(&issuance("b1", 2), &enrolment("e2", "vnpt-demo", "b1"))
+            .await
+            .is_err()
+    );
+    assert_eq!(s.count_certificates().await.unwrap(), 1);
+
+    s.switch_enrolment(&issuance("b1", 2), &enrolment("e2", "viettel-demo", "b1"))
+        .await
+        .unwrap();
+    let active = s.active_enrolment("046190012345").await.unwrap().unwrap();
+    assert_eq!(
+        (active.provider.as_str(), active.serial.as_str()),
+        ("viettel-demo", "b1")
+    );
+    let old = s.get_certificate("a1").await.unwrap().unwrap();
+    assert_eq!(old.status, CertStatus::Revoked);
+    assert_eq!(old.status_reason, Some(RevocationReason::Superseded));
+    // Exactly one valid certificate remains, and the change is visible to status readers.
+    let valid: Vec<_> = s
+        .list_certificates(&CertFilter {
+            status: Some(CertStatus::Valid),
+            ..CertFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(valid.len(), 1);
+    assert_eq!(valid[0].serial, "b1");
+    let events = s.status_changes_after(0, 10).await.unwrap();
+    assert!(
+        events.iter().any(|(_, serial)| serial == "a1"),
+        "{events:?}"
+    );
 }
