@@ -86,6 +86,13 @@ pub struct PdfSigned {
     pub bytes: u64,
 }
 
+/// A document signer's chain, scheme and (for a seal) key in custody.
+type ResolvedSigner = (
+    Vec<Vec<u8>>,
+    kyso_keys::SignatureAlgorithm,
+    Option<kyso_keys::KeyRecord>,
+);
+
 /// Slack on top of the certificates in a `/Contents` estimate: SignerInfo, attributes, a
 /// 512-byte RSA-4096 signature and DER headers fit with room to spare.
 const CMS_OVERHEAD: usize = 3_000;
@@ -99,7 +106,7 @@ impl RemoteSigning {
         signer: &DocumentSigner,
         options: &PdfOptions,
     ) -> Result<PdfSigned, RemoteError> {
-        let (chain, scheme) = self.document_signer_chain(signer).await?;
+        let (chain, scheme, seal_key) = self.document_signer_chain(signer).await?;
         let signer_name = common_name(&chain[0]).unwrap_or_else(|| "?".into());
         let digest_alg = DigestAlgorithm::of_scheme(scheme);
         let tsa_chain = self.tsa_chain()?;
@@ -148,7 +155,12 @@ impl RemoteSigning {
         let pending = DetachedSignature::prepare_pades(parts, &digest)
             .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
         let signature = self
-            .sign_with(signer, &pending.to_be_signed_digest(), scheme)
+            .sign_with(
+                signer,
+                seal_key.as_ref(),
+                &pending.to_be_signed_digest(),
+                scheme,
+            )
             .await?;
         let token = if timestamped {
             Some(
@@ -207,18 +219,19 @@ impl RemoteSigning {
         })
     }
 
-    /// The signer's chain (certificate first, then its issuing CA) and signature scheme.
+    /// The signer's chain (certificate first, then its issuing CA), signature scheme, and —
+    /// for a seal — the key in custody, read once for the whole signature.
     async fn document_signer_chain(
         &self,
         signer: &DocumentSigner,
-    ) -> Result<(Vec<Vec<u8>>, kyso_keys::SignatureAlgorithm), RemoteError> {
+    ) -> Result<ResolvedSigner, RemoteError> {
         match signer {
             DocumentSigner::Credential { id, .. } => {
                 let info = self.info(id).await?;
                 info.usable
                     .clone()
                     .map_err(RemoteError::CertificateNotUsable)?;
-                Ok((info.chain_der, info.algorithm.default_scheme()))
+                Ok((info.chain_der, info.algorithm.default_scheme(), None))
             }
             DocumentSigner::Seal { serial } => {
                 let (cert, key) = self.seal(serial).await?;
@@ -226,9 +239,11 @@ impl RemoteSigning {
                     .ca
                     .issuer(&cert.issuer)
                     .ok_or_else(|| RemoteError::InvalidRequest("unknown issuer".into()))?;
+                let scheme = key.algorithm.default_scheme();
                 Ok((
                     vec![cert.der.clone(), issuer.cert_der.clone()],
-                    key.algorithm.default_scheme(),
+                    scheme,
+                    Some(key),
                 ))
             }
         }
@@ -271,6 +286,7 @@ impl RemoteSigning {
     async fn sign_with(
         &self,
         signer: &DocumentSigner,
+        seal_key: Option<&kyso_keys::KeyRecord>,
         tbs_digest: &[u8],
         scheme: kyso_keys::SignatureAlgorithm,
     ) -> Result<Vec<u8>, RemoteError> {
@@ -280,8 +296,10 @@ impl RemoteSigning {
                     .await
             }
             DocumentSigner::Seal { serial } => {
-                let (_, key) = self.seal(serial).await?;
-                Ok(self.ca.keystore().sign_digest(&key, scheme, tbs_digest)?)
+                let key = seal_key.ok_or_else(|| {
+                    RemoteError::Storage(format!("the key of seal {serial} was not read"))
+                })?;
+                Ok(self.ca.keystore().sign_digest(key, scheme, tbs_digest)?)
             }
         }
     }

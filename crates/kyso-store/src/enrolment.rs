@@ -123,6 +123,38 @@ pub(crate) fn check_pair(issuance: &NewIssuance, e: &EnrolmentRecord) -> Result<
 
 macro_rules! impl_enrolment_store {
     ($ty:ty) => {
+        /// The certificate, its key and the active enrolment, inside `conn`'s transaction;
+        /// the partial unique index refuses a second active enrolment.
+        async fn insert_enrolment(
+            conn: &mut <$crate::backend::DbOf<$ty> as sqlx::Database>::Connection,
+            issuance: &$crate::NewIssuance,
+            e: &$crate::enrolment::EnrolmentRecord,
+        ) -> Result<(), $crate::StoreError> {
+            if let Some(key) = &issuance.key {
+                insert_keys(&mut *conn, &[key], issuance.cert.created_at).await?;
+            }
+            insert_certs(&mut *conn, &[&issuance.cert]).await?;
+            sqlx::query(
+                "INSERT INTO enrolments (id, cccd, provider, channel, serial, status, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'active', $6)",
+            )
+            .bind(&e.id)
+            .bind(&e.cccd)
+            .bind(&e.provider)
+            .bind(e.channel.as_str())
+            .bind(&e.serial)
+            .bind(e.created_at.seconds())
+            .execute(&mut *conn)
+            .await
+            .map_err(|err| {
+                $crate::StoreError::from_insert(
+                    err,
+                    format!("a campaign certificate for citizen {}", e.cccd),
+                )
+            })?;
+            Ok(())
+        }
+
         #[async_trait::async_trait]
         impl $crate::enrolment::EnrolmentStore for $ty {
             async fn insert_provider(
@@ -177,28 +209,7 @@ macro_rules! impl_enrolment_store {
                 // mix-up here would slip past the one-per-citizen rule.
                 $crate::enrolment::check_pair(issuance, e)?;
                 let mut tx = self.begin_write().await?;
-                if let Some(key) = &issuance.key {
-                    insert_keys(&mut tx, &[key], issuance.cert.created_at).await?;
-                }
-                insert_certs(&mut tx, &[&issuance.cert]).await?;
-                sqlx::query(
-                    "INSERT INTO enrolments (id, cccd, provider, channel, serial, status, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'active', $6)",
-                )
-                .bind(&e.id)
-                .bind(&e.cccd)
-                .bind(&e.provider)
-                .bind(e.channel.as_str())
-                .bind(&e.serial)
-                .bind(e.created_at.seconds())
-                .execute(&mut *tx)
-                .await
-                .map_err(|err| {
-                    $crate::StoreError::from_insert(
-                        err,
-                        format!("a campaign certificate for citizen {}", e.cccd),
-                    )
-                })?;
+                insert_enrolment(&mut tx, issuance, e).await?;
                 append_audit(
                     &mut tx,
                     e.created_at,
@@ -293,28 +304,7 @@ macro_rules! impl_enrolment_store {
                         e.cccd
                     )));
                 }
-                if let Some(key) = &issuance.key {
-                    insert_keys(&mut tx, &[key], issuance.cert.created_at).await?;
-                }
-                insert_certs(&mut tx, &[&issuance.cert]).await?;
-                sqlx::query(
-                    "INSERT INTO enrolments (id, cccd, provider, channel, serial, status, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'active', $6)",
-                )
-                .bind(&e.id)
-                .bind(&e.cccd)
-                .bind(&e.provider)
-                .bind(e.channel.as_str())
-                .bind(&e.serial)
-                .bind(e.created_at.seconds())
-                .execute(&mut *tx)
-                .await
-                .map_err(|err| {
-                    $crate::StoreError::from_insert(
-                        err,
-                        format!("a campaign certificate for citizen {}", e.cccd),
-                    )
-                })?;
+                insert_enrolment(&mut tx, issuance, e).await?;
                 append_audit(
                     &mut tx,
                     e.created_at,

@@ -319,11 +319,7 @@ fn catalog_changes<A: Source, B: Source>(
         )]);
     };
     let mut out = Vec::new();
-    for key in keys(od, nd) {
-        let (a, b) = (od.get(&key), nd.get(&key));
-        if a == b {
-            continue;
-        }
+    for (key, a, b) in differing(od, nd) {
         match key.as_str() {
             "DSS" => match (a, b) {
                 (Some(x), Some(y)) => {
@@ -364,15 +360,25 @@ fn catalog_changes<A: Source, B: Source>(
     Ok(out)
 }
 
-fn keys(a: &Dict, b: &Dict) -> Vec<String> {
-    let mut k: Vec<String> =
+/// The entries whose values differ between two versions of a dictionary: (key, old, new),
+/// in key order.
+fn differing<'a>(
+    a: &'a Dict,
+    b: &'a Dict,
+) -> Vec<(String, Option<&'a Object>, Option<&'a Object>)> {
+    let mut keys: Vec<String> =
         a.0.iter()
             .chain(b.0.iter())
             .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
             .collect();
-    k.sort();
-    k.dedup();
-    k
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (x, y) = (a.get(&k), b.get(&k));
+            (x != y).then_some((k, x, y))
+        })
+        .collect()
 }
 
 fn form_changes<A: Source, B: Source>(
@@ -388,11 +394,7 @@ fn form_changes<A: Source, B: Source>(
         )]);
     };
     let mut out = Vec::new();
-    for key in keys(od, nd) {
-        let (a, b) = (od.get(&key), nd.get(&key));
-        if a == b {
-            continue;
-        }
+    for (key, a, b) in differing(od, nd) {
         match key.as_str() {
             "Fields" => {
                 let x = old.resolve(a.unwrap_or(&Object::Null))?;
@@ -492,11 +494,7 @@ fn page_changes<A: Source, B: Source>(
         )]);
     };
     let mut out = Vec::new();
-    for key in keys(od, nd) {
-        let (a, b) = (od.get(&key), nd.get(&key));
-        if a == b {
-            continue;
-        }
+    for (key, a, b) in differing(od, nd) {
         if key == "Annots" {
             let x = old.resolve(a.unwrap_or(&Object::Null))?;
             let y = new.resolve(b.unwrap_or(&Object::Null))?;
@@ -608,11 +606,7 @@ fn field_changes<A: Source>(
     });
     let is_sig = ft.as_deref() == Some(b"Sig");
     let mut out = Vec::new();
-    for key in keys(od, nd) {
-        let (a, b) = (od.get(&key), nd.get(&key));
-        if a == b {
-            continue;
-        }
+    for (key, a, _) in differing(od, nd) {
         match key.as_str() {
             "V" if is_sig && a.is_none() => out.push(change(
                 Level::Signing,

@@ -404,12 +404,7 @@ fn check_field<S: Source>(
                         outcome.signer = Some(tsa);
                     }
                     Err((sub, e)) => {
-                        let ind = if sub == SubIndication::NoCertificateChainFound {
-                            Indication::Indeterminate
-                        } else {
-                            Indication::TotalFailed
-                        };
-                        outcome.failure = Some((ind, sub));
+                        outcome.failure = Some((signature::token_indication(sub), sub));
                         outcome.details.push(e);
                     }
                 }

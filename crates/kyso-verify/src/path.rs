@@ -369,7 +369,8 @@ fn from_ocsp(
     })
 }
 
-fn strip_zero(b: &[u8]) -> &[u8] {
+/// An INTEGER's content octets without leading zero octets (serials compare by value).
+pub(crate) fn strip_zero(b: &[u8]) -> &[u8] {
     let skip = b
         .iter()
         .take_while(|x| **x == 0)

@@ -47,7 +47,7 @@ pub(crate) fn find_signer(sid: &SignerId, pool: &[Cert]) -> Option<Cert> {
     pool.iter()
         .find(|c| match sid {
             SignerId::IssuerSerial(issuer, serial) => {
-                c.issuer == *issuer && strip(&c.serial) == strip(serial)
+                c.issuer == *issuer && path::strip_zero(&c.serial) == path::strip_zero(serial)
             }
             SignerId::KeyId(ski) => {
                 // Compare with the SKI extension would need it parsed; the SHA-1 of the key
@@ -61,15 +61,6 @@ pub(crate) fn find_signer(sid: &SignerId, pool: &[Cert]) -> Option<Cert> {
             }
         })
         .cloned()
-}
-
-fn strip(b: &[u8]) -> &[u8] {
-    let skip = b
-        .iter()
-        .take_while(|x| **x == 0)
-        .count()
-        .min(b.len().saturating_sub(1));
-    &b[skip..]
 }
 
 fn spki_key_bits(spki: &[u8]) -> Option<Vec<u8>> {
@@ -186,12 +177,11 @@ pub(crate) fn check_cms(
             }
             Err((sub, e)) => {
                 out.timestamp_error = Some(e.clone());
-                let ind = if sub == SubIndication::NoCertificateChainFound {
-                    Indication::Indeterminate
-                } else {
-                    Indication::TotalFailed
-                };
-                out.fail(ind, sub, format!("signature time-stamp: {e}"));
+                out.fail(
+                    token_indication(sub),
+                    sub,
+                    format!("signature time-stamp: {e}"),
+                );
             }
         }
     }
@@ -297,6 +287,16 @@ pub(crate) fn check_token(
         ));
     }
     check_token_signature(&token, pool, anchors).map(|tsa| (info.time, tsa))
+}
+
+/// How a refused time-stamp token weighs: an untrusted TSA leaves the verdict open, any
+/// other refusal fails it.
+pub(crate) fn token_indication(sub: SubIndication) -> Indication {
+    if sub == SubIndication::NoCertificateChainFound {
+        Indication::Indeterminate
+    } else {
+        Indication::TotalFailed
+    }
 }
 
 /// The token's CMS signature over its TSTInfo, and its TSA's path.
