@@ -44,6 +44,16 @@ pub enum RemoteError {
     /// The certificate is not valid now (suspended, revoked, expired, not yet valid).
     #[error("the credential's certificate is {0}: no signature can be made with it")]
     CertificateNotUsable(String),
+    /// The signing quota is used up (VNPT's gateway answers 65000): nothing was signed.
+    #[error(
+        "the signing quota is used up ({used} of {quota} signatures charged); public-service signatures are free only during the first year — buy more signatures from the provider"
+    )]
+    QuotaExceeded {
+        /// Signatures charged so far.
+        used: u64,
+        /// The quota.
+        quota: u64,
+    },
     /// A signature algorithm the credential's key cannot make.
     #[error("{0}")]
     UnsupportedAlgorithm(String),
@@ -79,6 +89,7 @@ impl RemoteError {
             Self::WrongPin { .. } | Self::PinLocked => "invalid_pin",
             Self::InvalidOtp(_) => "invalid_otp",
             Self::InvalidHash(_) => "invalid_hash",
+            Self::QuotaExceeded { .. } => "access_denied",
             Self::Document(kyso_docs::DocError::Io(_)) => "server_error",
             Self::Document(_) => "invalid_request",
             Self::Store(_) | Self::Storage(_) | Self::Key(_) | Self::Ca(_) => "server_error",

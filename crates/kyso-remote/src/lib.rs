@@ -315,7 +315,8 @@ impl RemoteSigning {
     }
 
     /// Creates a citizen's credential: a key generated in custody, its certificate, a PIN
-    /// (as a peppered hash) and, if asked, a TOTP secret (wrapped).
+    /// (as a peppered hash) and, if asked, a TOTP secret (wrapped). Not metered: campaign
+    /// credentials are made with their enrolment (`kyso-citizens`).
     pub async fn create_credential(
         &self,
         subject: SubjectSpec,
@@ -340,25 +341,85 @@ impl RemoteSigning {
         let key = issued
             .key
             .ok_or_else(|| RemoteError::InvalidRequest("no key was generated".into()))?;
-        let totp_secret = with_totp.then(totp::new_secret);
-        let record = CredentialRecord {
-            pin_hash: kyso_auth::pin::hash(&self.secrets.pepper, &key.id, &pin).to_vec(),
-            pin_failures: 0,
-            totp_secret: totp_secret
-                .map(|s| self.secrets.kek.wrap(totp_context(&key.id).as_bytes(), &s))
-                .transpose()?,
-            totp_last_step: None,
-            serial: issued.record.serial.clone(),
-            subject_id,
-            created_at: self.now(),
-            id: key.id,
-        };
+        let (record, totp_secret) =
+            self.prepare_credential(&key.id, &issued.record, subject_id, &pin, with_totp, None)?;
         self.ca.store().insert_credential(&record).await?;
         Ok(NewCredential {
             record,
             certificate: issued.record,
-            totp_secret: totp_secret.map(|s| kyso_auth::base32::encode(&s)),
+            totp_secret,
         })
+    }
+
+    /// A credential record for a key already in custody and its certificate, with the PIN
+    /// hashed and a TOTP secret wrapped if asked (returned base32, to show once). Nothing
+    /// is stored: the caller stores it with the certificate (an enrolment does so in one
+    /// transaction).
+    pub fn prepare_credential(
+        &self,
+        key_id: &str,
+        certificate: &CertificateRecord,
+        subject_id: String,
+        pin: &Pin,
+        with_totp: bool,
+        metering: Option<kyso_store::credentials::Metering>,
+    ) -> Result<(CredentialRecord, Option<String>), RemoteError> {
+        let totp_secret = with_totp.then(totp::new_secret);
+        let record = CredentialRecord {
+            pin_hash: kyso_auth::pin::hash(&self.secrets.pepper, key_id, pin).to_vec(),
+            pin_failures: 0,
+            totp_secret: totp_secret
+                .map(|s| self.secrets.kek.wrap(totp_context(key_id).as_bytes(), &s))
+                .transpose()?,
+            totp_last_step: None,
+            serial: certificate.serial.clone(),
+            subject_id,
+            created_at: self.now(),
+            id: key_id.to_owned(),
+            metering,
+        };
+        Ok((record, totp_secret.map(|s| kyso_auth::base32::encode(&s))))
+    }
+
+    /// The secret derived for `purpose` from the deployment's key-encryption key (for
+    /// services that need their own peppers and session keys).
+    pub fn derive_secret(&self, purpose: &[u8]) -> [u8; 32] {
+        *self.secrets.kek.derive(purpose)
+    }
+
+    /// How signatures of `record` for `client_id` are metered now.
+    async fn charge_for(
+        &self,
+        client_id: &str,
+        record: &CredentialRecord,
+    ) -> Result<kyso_store::credentials::Charge, RemoteError> {
+        use kyso_store::credentials::Charge;
+        let Some(m) = record.metering else {
+            return Ok(Charge::Unmetered);
+        };
+        let free =
+            self.now() < m.free_until && self.purpose_of(client_id).await? == "public-service";
+        Ok(if free { Charge::Free } else { Charge::Charged })
+    }
+
+    /// Refuses a request whose `n` signatures the quota cannot cover (checked again,
+    /// atomically, when they are made): the citizen is not asked to approve what would be
+    /// refused.
+    pub(crate) async fn check_quota(
+        &self,
+        client_id: &str,
+        record: &CredentialRecord,
+        n: usize,
+    ) -> Result<(), RemoteError> {
+        if self.charge_for(client_id, record).await? != kyso_store::credentials::Charge::Charged {
+            return Ok(());
+        }
+        let quota = record.metering.map_or(0, |m| m.quota);
+        let used = self.ca.store().signature_counts(&record.id).await?.charged;
+        if used + n as u64 > quota {
+            return Err(RemoteError::QuotaExceeded { used, quota });
+        }
+        Ok(())
     }
 
     /// Credentials of a citizen (`userID`: `CCCD:…` or the bare 12-digit number).
@@ -467,6 +528,18 @@ impl RemoteSigning {
         })
     }
 
+    /// Checks a citizen's PIN for `credential_id` under the same lockout rule as
+    /// signatures, whatever the certificate's status (a suspended citizen resumes with it).
+    pub async fn verify_pin(&self, credential_id: &str, pin: &str) -> Result<(), RemoteError> {
+        let record = self
+            .ca
+            .store()
+            .get_credential(credential_id)
+            .await?
+            .ok_or_else(|| RemoteError::UnknownCredential(credential_id.to_owned()))?;
+        self.check_pin(&record, Some(pin)).await
+    }
+
     /// Checks the PIN under the lockout rule (compare-and-set on the failure count, so
     /// concurrent guesses are all counted).
     pub(crate) async fn check_pin(
@@ -566,6 +639,8 @@ impl RemoteSigning {
         let record = self.state(credential_id).await?;
         self.check_pin(&record, pin).await?;
         self.check_otp(&record, otp).await?;
+        self.check_quota(client_id, &record, canonical.len())
+            .await?;
         self.issue_sad(client_id, &record, canonical, num_signatures)
             .await
     }
@@ -696,6 +771,7 @@ impl RemoteSigning {
                 "at": now.seconds(),
             })),
         };
+        let charge = self.charge_for(client_id, &record).await?;
         let outcome = self
             .writes
             .write(RemoteWrite::SpendSad {
@@ -705,9 +781,22 @@ impl RemoteSigning {
                 credential_id: credential_id.to_owned(),
                 hashes: canonical.clone(),
                 log,
+                charge,
             })
             .await?;
         match outcome {
+            RemoteWriteOutcome::QuotaExceeded => {
+                let used = self
+                    .ca
+                    .store()
+                    .signature_counts(credential_id)
+                    .await?
+                    .charged;
+                return Err(RemoteError::QuotaExceeded {
+                    used,
+                    quota: record.metering.map_or(0, |m| m.quota),
+                });
+            }
             RemoteWriteOutcome::Spent(Some(_), true) => {}
             RemoteWriteOutcome::Spent(Some(spent), false) => {
                 return Err(refusal(

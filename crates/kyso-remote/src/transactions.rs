@@ -90,6 +90,7 @@ impl RemoteSigning {
         let description = TextField::parse("description", description, 500)
             .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
         let record = self.state(credential_id).await?;
+        self.check_quota(client_id, &record, docs.len()).await?;
         let mut code = [0u8; 4];
         aws_lc_rs::rand::fill(&mut code).expect("system random generator failed");
         let now = self.now();

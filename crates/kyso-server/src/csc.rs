@@ -42,6 +42,7 @@ impl From<RemoteError> for CscError {
             RemoteError::InvalidToken | RemoteError::ExpiredToken | RemoteError::InvalidClient => {
                 StatusCode::UNAUTHORIZED
             }
+            RemoteError::QuotaExceeded { .. } => StatusCode::FORBIDDEN,
             e if e.is_server_error() => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };

@@ -31,6 +31,8 @@ pub mod status {
     pub const EXPIRED: i64 = 4001;
     /// Rejected by the citizen.
     pub const REJECTED: i64 = 4002;
+    /// The signing quota is used up (VNPT's code).
+    pub const QUOTA_EXCEEDED: i64 = 65000;
 }
 
 fn answer(http: StatusCode, code: i64, message: &str, data: Value) -> Response {
@@ -49,6 +51,7 @@ fn error(e: RemoteError) -> Response {
         RemoteError::UnknownCredential(_) | RemoteError::UnknownTransaction(_) => {
             (StatusCode::NOT_FOUND, 404)
         }
+        RemoteError::QuotaExceeded { .. } => (StatusCode::FORBIDDEN, status::QUOTA_EXCEEDED),
         e if e.is_server_error() => (StatusCode::INTERNAL_SERVER_ERROR, 500),
         _ => (StatusCode::BAD_REQUEST, 400),
     };
@@ -167,7 +170,8 @@ async fn sign(State(s): State<AppState>, body: Bytes) -> Response {
     let credential = match (req.credential_id, req.user_id) {
         (Some(c), _) => c,
         (None, Some(user)) => match remote.list(&user).await {
-            Ok(list) => match list.into_iter().next() {
+            // The newest credential: after a switch or renewal the older ones are revoked.
+            Ok(list) => match list.into_iter().next_back() {
                 Some(c) => c.id,
                 None => return error(RemoteError::UnknownCredential(user)),
             },

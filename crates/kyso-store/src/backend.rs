@@ -386,6 +386,20 @@ macro_rules! impl_store_common {
                 },
             };
             append_audit(&mut *conn, at, &[entry]).await?;
+            // A revoked certificate can no longer be anyone's campaign certificate: its
+            // enrolment ends with it (a switch has already ended it; then nothing moves),
+            // and the citizen may enrol again.
+            if let kyso_core::StatusChange::Revoke(r) = change {
+                sqlx::query(
+                    "UPDATE enrolments SET status = 'ended', ended_at = $1, end_reason = $2 \
+                     WHERE serial = $3 AND status = 'active'",
+                )
+                .bind(at.seconds())
+                .bind(format!("revoked ({r})"))
+                .bind(serial)
+                .execute(&mut *conn)
+                .await?;
+            }
             // After the audit append, which holds the chain's head lock: event ids are
             // then assigned in commit order, which `status_changes_after` relies on.
             sqlx::query("INSERT INTO status_events (serial, event, reason, at) VALUES ($1, $2, $3, $4)")

@@ -46,6 +46,40 @@ pub struct CredentialRecord {
     pub totp_last_step: Option<i64>,
     /// When created.
     pub created_at: UnixTime,
+    /// The campaign's metering, if the credential is metered.
+    pub metering: Option<Metering>,
+}
+
+/// How a campaign credential's signatures are metered: public-service signatures are free
+/// until `free_until`; every other signature counts against `quota`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metering {
+    /// End of the free year.
+    pub free_until: UnixTime,
+    /// Signatures that may be charged (included plus purchased).
+    pub quota: u64,
+}
+
+/// A credential's signature counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SignatureCounts {
+    /// Free (public-service, in the free year).
+    pub free: u64,
+    /// Charged against the quota.
+    pub charged: u64,
+    /// Refused because the quota was used up.
+    pub refused: u64,
+}
+
+/// Whether a signature is free or charged, decided before its write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge {
+    /// Not metered (a credential outside a campaign).
+    Unmetered,
+    /// Free: counted, not charged.
+    Free,
+    /// Charged against the quota: refused if it would exceed it.
+    Charged,
 }
 
 /// A credential with what decides whether it may sign now: its certificate's status and
@@ -214,6 +248,8 @@ pub enum RemoteWrite {
         hashes: Vec<String>,
         /// The signature's log entry.
         log: NewLogEntry,
+        /// How the signatures are metered.
+        charge: Charge,
     },
 }
 
@@ -229,6 +265,8 @@ pub enum RemoteWriteOutcome {
     /// The SAD spent (if it was spendable), and whether it allowed the request (then the
     /// log entry was appended).
     Spent(Option<SadRecord>, bool),
+    /// The SAD was good but the quota is used up: spent, nothing logged or signed.
+    QuotaExceeded,
 }
 
 impl SadRecord {
@@ -449,6 +487,8 @@ pub(crate) struct CredentialRow {
     totp_secret: Option<Vec<u8>>,
     totp_last_step: Option<i64>,
     created_at: i64,
+    free_until: Option<i64>,
+    signature_quota: Option<i64>,
 }
 
 impl From<CredentialRow> for CredentialRecord {
@@ -462,6 +502,13 @@ impl From<CredentialRow> for CredentialRecord {
             totp_secret: r.totp_secret,
             totp_last_step: r.totp_last_step,
             created_at: UnixTime(r.created_at),
+            metering: match (r.free_until, r.signature_quota) {
+                (Some(free_until), Some(quota)) => Some(Metering {
+                    free_until: UnixTime(free_until),
+                    quota: quota.max(0) as u64,
+                }),
+                _ => None,
+            },
         }
     }
 }
@@ -559,6 +606,62 @@ macro_rules! impl_credential_store {
             Ok(())
         }
 
+        /// Inserts a credential on `conn` (inside the caller's transaction, if any).
+        async fn insert_credential_in(
+            conn: &mut <$crate::backend::DbOf<$ty> as sqlx::Database>::Connection,
+            c: &$crate::credentials::CredentialRecord,
+        ) -> Result<(), $crate::StoreError> {
+            sqlx::query(
+                "INSERT INTO credentials (id, serial, subject_id, pin_hash, pin_failures, totp_secret, totp_last_step, \
+                 created_at, free_until, signature_quota) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&c.id)
+            .bind(&c.serial)
+            .bind(&c.subject_id)
+            .bind(&c.pin_hash)
+            .bind(i64::from(c.pin_failures))
+            .bind(&c.totp_secret)
+            .bind(c.totp_last_step)
+            .bind(c.created_at.seconds())
+            .bind(c.metering.map(|m| m.free_until.seconds()))
+            .bind(c.metering.map(|m| i64::try_from(m.quota).unwrap_or(i64::MAX)))
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| $crate::StoreError::from_insert(e, format!("credential {}", c.id)))?;
+            Ok(())
+        }
+
+        /// Counts `n` signatures of a credential as `charge` says. A charged count only
+        /// happens if it stays within the quota (one conditional UPDATE, so concurrent
+        /// signatures cannot overrun it); otherwise the refusal is counted and false returned.
+        async fn count_signatures_in(
+            tx: &mut sqlx::Transaction<'static, <$ty as $crate::backend::HasDb>::Db>,
+            credential_id: &str,
+            n: usize,
+            charge: $crate::credentials::Charge,
+        ) -> Result<bool, $crate::StoreError> {
+            use $crate::credentials::Charge;
+            let n = n as i64;
+            let sql = match charge {
+                Charge::Unmetered => return Ok(true),
+                Charge::Free => "UPDATE credentials SET signatures_free = signatures_free + $1 WHERE id = $2",
+                Charge::Charged => {
+                    "UPDATE credentials SET signatures_charged = signatures_charged + $1 \
+                     WHERE id = $2 AND signatures_charged + $1 <= signature_quota"
+                }
+            };
+            let counted = sqlx::query(sql).bind(n).bind(credential_id).execute(&mut **tx).await?.rows_affected() == 1;
+            if !counted {
+                sqlx::query("UPDATE credentials SET signatures_refused = signatures_refused + $1 WHERE id = $2")
+                    .bind(n)
+                    .bind(credential_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(counted)
+        }
+
         async fn consume_sad_in<'c, E>(
             executor: E,
             sad_hash: &[u8],
@@ -599,13 +702,17 @@ macro_rules! impl_credential_store {
                         RemoteWrite::AppendLog(entries) => {
                             RemoteWriteOutcome::Appended(append_log_in(&mut tx, entries).await?)
                         }
-                        RemoteWrite::SpendSad { sad_hash, now, client_id, credential_id, hashes, log } => {
+                        RemoteWrite::SpendSad { sad_hash, now, client_id, credential_id, hashes, log, charge } => {
                             let sad = consume_sad_in(&mut *tx, sad_hash, *now).await?;
                             let allowed = sad.as_ref().is_some_and(|s| s.allows(client_id, credential_id, hashes));
-                            if allowed {
-                                append_log_in(&mut tx, std::slice::from_ref(log)).await?;
+                            if allowed && !count_signatures_in(&mut tx, credential_id, hashes.len(), *charge).await? {
+                                RemoteWriteOutcome::QuotaExceeded
+                            } else {
+                                if allowed {
+                                    append_log_in(&mut tx, std::slice::from_ref(log)).await?;
+                                }
+                                RemoteWriteOutcome::Spent(sad, allowed)
                             }
-                            RemoteWriteOutcome::Spent(sad, allowed)
                         }
                     });
                 }
@@ -649,22 +756,8 @@ macro_rules! impl_credential_store {
                 &self,
                 c: &$crate::credentials::CredentialRecord,
             ) -> Result<(), $crate::StoreError> {
-                sqlx::query(
-                    "INSERT INTO credentials (id, serial, subject_id, pin_hash, pin_failures, totp_secret, totp_last_step, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(&c.id)
-                .bind(&c.serial)
-                .bind(&c.subject_id)
-                .bind(&c.pin_hash)
-                .bind(i64::from(c.pin_failures))
-                .bind(&c.totp_secret)
-                .bind(c.totp_last_step)
-                .bind(c.created_at.seconds())
-                .execute(&self.pool)
-                .await
-                .map_err(|e| $crate::StoreError::from_insert(e, format!("credential {}", c.id)))?;
-                Ok(())
+                let mut conn = self.pool.acquire().await?;
+                insert_credential_in(&mut conn, c).await
             }
 
             async fn get_credential(
@@ -672,7 +765,7 @@ macro_rules! impl_credential_store {
                 id: &str,
             ) -> Result<Option<$crate::credentials::CredentialRecord>, $crate::StoreError> {
                 let row: Option<$crate::credentials::CredentialRow> = sqlx::query_as(
-                    "SELECT id, serial, subject_id, pin_hash, pin_failures, totp_secret, totp_last_step, created_at \
+                    "SELECT id, serial, subject_id, pin_hash, pin_failures, totp_secret, totp_last_step, created_at, free_until, signature_quota \
                      FROM credentials WHERE id = $1",
                 )
                 .bind(id)
@@ -695,7 +788,7 @@ macro_rules! impl_credential_store {
                 }
                 let row: Option<Row> = sqlx::query_as(
                     "SELECT c.id, c.serial, c.subject_id, c.pin_hash, c.pin_failures, c.totp_secret, c.totp_last_step, \
-                     c.created_at, t.status, t.not_before, t.not_after \
+                     c.created_at, c.free_until, c.signature_quota, t.status, t.not_before, t.not_after \
                      FROM credentials c JOIN certificates t ON t.serial = c.serial WHERE c.id = $1",
                 )
                 .bind(id)
@@ -720,7 +813,7 @@ macro_rules! impl_credential_store {
                 subject_id: &str,
             ) -> Result<Vec<$crate::credentials::CredentialRecord>, $crate::StoreError> {
                 let rows: Vec<$crate::credentials::CredentialRow> = sqlx::query_as(
-                    "SELECT id, serial, subject_id, pin_hash, pin_failures, totp_secret, totp_last_step, created_at \
+                    "SELECT id, serial, subject_id, pin_hash, pin_failures, totp_secret, totp_last_step, created_at, free_until, signature_quota \
                      FROM credentials WHERE subject_id = $1 ORDER BY created_at, id",
                 )
                 .bind(subject_id)

@@ -3,6 +3,7 @@
 //! check-then-insert — and the certificate is stored in the same transaction as its
 //! enrolment, so a refused enrolment leaves no certificate behind.
 
+use crate::credentials::{CredentialRecord, SignatureCounts};
 use crate::{NewIssuance, StoreError};
 use async_trait::async_trait;
 use kyso_core::UnixTime;
@@ -75,6 +76,50 @@ pub struct EnrolmentRecord {
     pub active: bool,
     /// When enrolled.
     pub created_at: UnixTime,
+    /// When and why it ended (switch, renewal, revocation).
+    pub ended: Option<(UnixTime, String)>,
+}
+
+/// Why an active enrolment is replaced by a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Replacement {
+    /// The citizen moves to another provider.
+    SwitchProvider,
+    /// A new certificate from the same provider before the old one expires.
+    Renewal,
+}
+
+impl Replacement {
+    /// The recorded end reason of the replaced enrolment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Replacement::SwitchProvider => "superseded",
+            Replacement::Renewal => "renewed",
+        }
+    }
+}
+
+/// One provider's figures for the usage report.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProviderUsage {
+    /// The provider.
+    pub provider: String,
+    /// Active enrolments (campaign certificates in force).
+    pub active: u64,
+    /// Enrolments ever made, by channel (`as_str` order: door_to_door, online,
+    /// provincial_app, vneid).
+    pub by_channel: [u64; 4],
+    /// Active enrolments still in their free year at the report's time.
+    pub in_free_year: u64,
+    /// Public-service signatures made free.
+    pub signatures_free: u64,
+    /// Signatures charged against quotas.
+    pub signatures_charged: u64,
+    /// Signatures refused for a used-up quota.
+    pub signatures_refused: u64,
+    /// Quota granted over the provider's credentials.
+    pub quota: u64,
 }
 
 /// Enrolment storage.
@@ -96,22 +141,55 @@ pub trait EnrolmentStore: Send + Sync {
         &self,
         issuance: &NewIssuance,
         enrolment: &EnrolmentRecord,
+        credential: &CredentialRecord,
     ) -> Result<(), StoreError>;
     /// The citizen's active enrolment.
     async fn active_enrolment(&self, cccd: &str) -> Result<Option<EnrolmentRecord>, StoreError>;
-    /// Switches the citizen to another provider in one transaction: the active enrolment
-    /// ends (`superseded`), its certificate is revoked with reason superseded, and the new
-    /// certificate and enrolment are stored. Nothing changes if any step is refused.
+    /// Every enrolment of the citizen, oldest first.
+    async fn enrolments_of(&self, cccd: &str) -> Result<Vec<EnrolmentRecord>, StoreError>;
+    /// Replaces the citizen's active enrolment in one transaction: it ends (`superseded`
+    /// or `renewed`), its certificate is revoked with reason superseded, and the new
+    /// certificate, credential and enrolment are stored. A switch must name another
+    /// provider, a renewal the same one. Nothing changes if any step is refused.
     async fn switch_enrolment(
         &self,
         issuance: &NewIssuance,
         enrolment: &EnrolmentRecord,
+        credential: &CredentialRecord,
+        why: Replacement,
     ) -> Result<EnrolmentRecord, StoreError>;
+    /// Sets a metered credential's quota (a provider sold a package). False if the
+    /// credential is unknown or not metered.
+    async fn set_signature_quota(
+        &self,
+        credential_id: &str,
+        quota: u64,
+        at: UnixTime,
+    ) -> Result<bool, StoreError>;
+    /// A credential's signature counters.
+    async fn signature_counts(&self, credential_id: &str) -> Result<SignatureCounts, StoreError>;
+    /// Per-provider figures (every provider, or one), at `now`.
+    async fn usage_by_provider(
+        &self,
+        provider: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Vec<ProviderUsage>, StoreError>;
 }
 
-/// Refuses a certificate that is not the enrolment's, for the enrolment's citizen.
-pub(crate) fn check_pair(issuance: &NewIssuance, e: &EnrolmentRecord) -> Result<(), StoreError> {
+/// Refuses a certificate or credential that is not the enrolment's, for the enrolment's
+/// citizen.
+pub(crate) fn check_pair(
+    issuance: &NewIssuance,
+    e: &EnrolmentRecord,
+    c: &CredentialRecord,
+) -> Result<(), StoreError> {
     let subject = format!("CCCD:{}", e.cccd);
+    if c.serial != e.serial || c.subject_id != subject {
+        return Err(StoreError::Corrupt(format!(
+            "enrolment {} of citizen {} comes with credential {} for {} ({})",
+            e.id, e.cccd, c.id, c.subject_id, c.serial
+        )));
+    }
     if issuance.cert.serial != e.serial || issuance.cert.subject_id.as_deref() != Some(&subject) {
         return Err(StoreError::Corrupt(format!(
             "enrolment {} names certificate {} of citizen {}, but the certificate is {} for {:?}",
@@ -129,6 +207,7 @@ macro_rules! impl_enrolment_store {
             conn: &mut <$crate::backend::DbOf<$ty> as sqlx::Database>::Connection,
             issuance: &$crate::NewIssuance,
             e: &$crate::enrolment::EnrolmentRecord,
+            c: &$crate::credentials::CredentialRecord,
         ) -> Result<(), $crate::StoreError> {
             if let Some(key) = &issuance.key {
                 insert_keys(&mut *conn, &[key], issuance.cert.created_at).await?;
@@ -152,6 +231,7 @@ macro_rules! impl_enrolment_store {
                     format!("a campaign certificate for citizen {}", e.cccd),
                 )
             })?;
+            insert_credential_in(&mut *conn, c).await?;
             Ok(())
         }
 
@@ -204,12 +284,13 @@ macro_rules! impl_enrolment_store {
                 &self,
                 issuance: &$crate::NewIssuance,
                 e: &$crate::enrolment::EnrolmentRecord,
+                c: &$crate::credentials::CredentialRecord,
             ) -> Result<(), $crate::StoreError> {
                 // The certificate must be the enrolment's, for the enrolment's citizen: a
                 // mix-up here would slip past the one-per-citizen rule.
-                $crate::enrolment::check_pair(issuance, e)?;
+                $crate::enrolment::check_pair(issuance, e, c)?;
                 let mut tx = self.begin_write().await?;
-                insert_enrolment(&mut tx, issuance, e).await?;
+                insert_enrolment(&mut tx, issuance, e, c).await?;
                 append_audit(
                     &mut tx,
                     e.created_at,
@@ -233,35 +314,136 @@ macro_rules! impl_enrolment_store {
                 &self,
                 cccd: &str,
             ) -> Result<Option<$crate::enrolment::EnrolmentRecord>, $crate::StoreError> {
-                let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
-                    "SELECT id, cccd, provider, channel, serial, created_at FROM enrolments \
-                     WHERE cccd = $1 AND status = 'active'",
+                let row: Option<$crate::enrolment::EnrolmentRow> = sqlx::query_as(
+                    "SELECT id, cccd, provider, channel, serial, status, created_at, ended_at, end_reason \
+                     FROM enrolments WHERE cccd = $1 AND status = 'active'",
                 )
                 .bind(cccd)
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(|(id, cccd, provider, channel, serial, at)| {
-                    Ok($crate::enrolment::EnrolmentRecord {
-                        id,
-                        cccd,
-                        provider,
-                        channel: $crate::enrolment::Channel::parse(&channel).ok_or_else(|| {
-                            $crate::StoreError::Corrupt(format!("unknown enrolment channel {channel:?}"))
-                        })?,
-                        serial,
-                        active: true,
-                        created_at: kyso_core::UnixTime(at),
-                    })
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn enrolments_of(
+                &self,
+                cccd: &str,
+            ) -> Result<Vec<$crate::enrolment::EnrolmentRecord>, $crate::StoreError> {
+                let rows: Vec<$crate::enrolment::EnrolmentRow> = sqlx::query_as(
+                    "SELECT id, cccd, provider, channel, serial, status, created_at, ended_at, end_reason \
+                     FROM enrolments WHERE cccd = $1 ORDER BY created_at, id",
+                )
+                .bind(cccd)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn set_signature_quota(
+                &self,
+                credential_id: &str,
+                quota: u64,
+                at: kyso_core::UnixTime,
+            ) -> Result<bool, $crate::StoreError> {
+                let quota = i64::try_from(quota).unwrap_or(i64::MAX);
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query(
+                    "UPDATE credentials SET signature_quota = $1 WHERE id = $2 AND signature_quota IS NOT NULL",
+                )
+                .bind(quota)
+                .bind(credential_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n != 1 {
+                    return Ok(false);
+                }
+                append_audit(
+                    &mut tx,
+                    at,
+                    &[$crate::AuditEntry {
+                        action: "credential.quota".into(),
+                        subject: credential_id.to_owned(),
+                        detail: format!("quota={quota}"),
+                    }],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn signature_counts(
+                &self,
+                credential_id: &str,
+            ) -> Result<$crate::credentials::SignatureCounts, $crate::StoreError> {
+                let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                    "SELECT signatures_free, signatures_charged, signatures_refused FROM credentials WHERE id = $1",
+                )
+                .bind(credential_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let (free, charged, refused) = row.unwrap_or_default();
+                Ok($crate::credentials::SignatureCounts {
+                    free: free.max(0) as u64,
+                    charged: charged.max(0) as u64,
+                    refused: refused.max(0) as u64,
                 })
-                .transpose()
+            }
+
+            async fn usage_by_provider(
+                &self,
+                provider: Option<&str>,
+                now: kyso_core::UnixTime,
+            ) -> Result<Vec<$crate::enrolment::ProviderUsage>, $crate::StoreError> {
+                // One pass over the enrolments with their credentials; the counters live
+                // on the credentials, so an ended enrolment's signatures still count.
+                let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT p.id, \
+                       COALESCE(SUM(CASE WHEN e.status = 'active' THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(CASE WHEN e.channel = 'door_to_door' THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(CASE WHEN e.channel = 'online' THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(CASE WHEN e.channel = 'provincial_app' THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(CASE WHEN e.channel = 'vneid' THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(CASE WHEN e.status = 'active' AND c.free_until > $1 THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(c.signatures_free), 0), COALESCE(SUM(c.signatures_charged), 0), \
+                       COALESCE(SUM(c.signatures_refused), 0), COALESCE(SUM(c.signature_quota), 0), \
+                       COUNT(e.id) \
+                     FROM providers p \
+                     LEFT JOIN enrolments e ON e.provider = p.id \
+                     LEFT JOIN credentials c ON c.serial = e.serial \
+                     WHERE $2 = '' OR p.id = $2 \
+                     GROUP BY p.id ORDER BY p.id",
+                )
+                .bind(now.seconds())
+                .bind(provider.unwrap_or(""))
+                .fetch_all(&self.pool)
+                .await?;
+                let u = |v: i64| v.max(0) as u64;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, active, d, o, a, v, free_year, free, charged, refused, quota, _)| {
+                        $crate::enrolment::ProviderUsage {
+                            provider: id,
+                            active: u(active),
+                            by_channel: [u(d), u(o), u(a), u(v)],
+                            in_free_year: u(free_year),
+                            signatures_free: u(free),
+                            signatures_charged: u(charged),
+                            signatures_refused: u(refused),
+                            quota: u(quota),
+                        }
+                    })
+                    .collect())
             }
 
             async fn switch_enrolment(
                 &self,
                 issuance: &$crate::NewIssuance,
                 e: &$crate::enrolment::EnrolmentRecord,
+                c: &$crate::credentials::CredentialRecord,
+                why: $crate::enrolment::Replacement,
             ) -> Result<$crate::enrolment::EnrolmentRecord, $crate::StoreError> {
-                $crate::enrolment::check_pair(issuance, e)?;
+                use $crate::enrolment::Replacement;
+                $crate::enrolment::check_pair(issuance, e, c)?;
                 let mut tx = self.begin_write().await?;
                 let old: Option<(String, String, String)> = sqlx::query_as(
                     "SELECT id, provider, serial FROM enrolments WHERE cccd = $1 AND status = 'active'",
@@ -275,18 +457,28 @@ macro_rules! impl_enrolment_store {
                         e.cccd
                     )));
                 };
-                if old_provider == e.provider {
-                    return Err($crate::StoreError::Corrupt(format!(
-                        "citizen {} is already with provider {}",
-                        e.cccd, e.provider
-                    )));
+                match why {
+                    Replacement::SwitchProvider if old_provider == e.provider => {
+                        return Err($crate::StoreError::Corrupt(format!(
+                            "citizen {} is already with provider {}",
+                            e.cccd, e.provider
+                        )));
+                    }
+                    Replacement::Renewal if old_provider != e.provider => {
+                        return Err($crate::StoreError::Corrupt(format!(
+                            "citizen {}'s certificate is renewed by {old_provider}, not {}",
+                            e.cccd, e.provider
+                        )));
+                    }
+                    _ => {}
                 }
                 let ended = sqlx::query(
-                    "UPDATE enrolments SET status = 'ended', ended_at = $1, end_reason = 'superseded' \
+                    "UPDATE enrolments SET status = 'ended', ended_at = $1, end_reason = $3 \
                      WHERE id = $2 AND status = 'active'",
                 )
                 .bind(e.created_at.seconds())
                 .bind(&old_id)
+                .bind(why.as_str())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -304,12 +496,15 @@ macro_rules! impl_enrolment_store {
                         e.cccd
                     )));
                 }
-                insert_enrolment(&mut tx, issuance, e).await?;
+                insert_enrolment(&mut tx, issuance, e, c).await?;
                 append_audit(
                     &mut tx,
                     e.created_at,
                     &[$crate::AuditEntry {
-                        action: "enrolment.switch".into(),
+                        action: match why {
+                            Replacement::SwitchProvider => "enrolment.switch".into(),
+                            _ => "enrolment.renew".into(),
+                        },
                         subject: e.cccd.clone(),
                         detail: format!(
                             "from={old_provider} old_serial={old_serial} to={} serial={}",
@@ -326,6 +521,41 @@ macro_rules! impl_enrolment_store {
 }
 
 pub(crate) use impl_enrolment_store;
+
+/// An `enrolments` row.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EnrolmentRow {
+    id: String,
+    cccd: String,
+    provider: String,
+    channel: String,
+    serial: String,
+    status: String,
+    created_at: i64,
+    ended_at: Option<i64>,
+    end_reason: Option<String>,
+}
+
+impl TryFrom<EnrolmentRow> for EnrolmentRecord {
+    type Error = StoreError;
+
+    fn try_from(r: EnrolmentRow) -> Result<Self, StoreError> {
+        Ok(EnrolmentRecord {
+            channel: Channel::parse(&r.channel).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown enrolment channel {:?}", r.channel))
+            })?,
+            active: r.status == "active",
+            ended: r
+                .ended_at
+                .map(|at| (UnixTime(at), r.end_reason.unwrap_or_default())),
+            id: r.id,
+            cccd: r.cccd,
+            provider: r.provider,
+            serial: r.serial,
+            created_at: UnixTime(r.created_at),
+        })
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod backend;
+pub mod citizens;
 pub mod credentials;
 pub mod enrolment;
 mod error;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 #[async_trait]
 pub trait Store:
     credentials::CredentialStore
+    + citizens::CitizenStore
     + population::PopulationStore
     + enrolment::EnrolmentStore
     + Send

@@ -119,6 +119,9 @@ conformance!(
     a_population_import_is_all_or_nothing,
     fifty_concurrent_enrolments_leave_one_certificate,
     switching_provider_supersedes_the_old_certificate_in_one_step,
+    a_quota_is_never_overrun_by_concurrent_signatures,
+    a_revocation_ends_the_enrolment,
+    staff_access_log_codes_and_the_sms_outbox,
 );
 
 impl Db {
@@ -776,6 +779,33 @@ fn client(id: &str) -> ClientRecord {
     }
 }
 
+/// A credential record (not stored) on key `key_id` for `subject`'s certificate `serial`.
+fn bare_credential(key_id: &str, subject: &str, serial: &str) -> CredentialRecord {
+    CredentialRecord {
+        id: key_id.into(),
+        serial: serial.into(),
+        subject_id: subject.into(),
+        pin_hash: vec![1; 48],
+        pin_failures: 0,
+        totp_secret: None,
+        totp_last_step: None,
+        created_at: T0,
+        metering: None,
+    }
+}
+
+/// The credential that goes with an enrolment's certificate.
+fn enrolment_credential(
+    issuance: &NewIssuance,
+    e: &kyso_store::enrolment::EnrolmentRecord,
+) -> CredentialRecord {
+    bare_credential(
+        &issuance.key.as_ref().expect("a generated key").id,
+        &format!("CCCD:{}", e.cccd),
+        &e.serial,
+    )
+}
+
 /// A credential on key `n` with certificate `serial`, both stored.
 async fn credential(s: &dyn Store, n: u8, serial: &str) -> CredentialRecord {
     let k = key(n);
@@ -794,6 +824,7 @@ async fn credential(s: &dyn Store, n: u8, serial: &str) -> CredentialRecord {
         totp_secret: Some(vec![2; 48]),
         totp_last_step: None,
         created_at: T0.plus_seconds(i64::from(n)),
+        metering: None,
     };
     s.insert_credential(&c).await.unwrap();
     c
@@ -1016,6 +1047,7 @@ async fn grouped_remote_writes_apply_in_order_and_all_or_nothing(db: &Db) {
         credential_id: c.id.clone(),
         hashes,
         log: log_entry(&c.id, 11),
+        charge: kyso_store::credentials::Charge::Unmetered,
     };
     let out = s
         .apply_remote_writes(&[
@@ -1320,8 +1352,13 @@ async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
                 serial: serial.clone(),
                 active: true,
                 created_at: at,
+                ended: None,
             };
-            store.enrol(&issuance, &enrolment).await.map(|()| serial)
+            let credential = enrolment_credential(&issuance, &enrolment);
+            store
+                .enrol(&issuance, &enrolment, &credential)
+                .await
+                .map(|()| serial)
         }));
     }
     let mut won = Vec::new();
@@ -1358,7 +1395,9 @@ async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
                 serial: "f1".into(),
                 active: true,
                 created_at: at,
+                ended: None,
             },
+            &bare_credential("nokey", "CCCD:046199999999", "f1"),
         )
         .await;
     assert!(err.is_err());
@@ -1378,7 +1417,9 @@ async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
                 serial: "f2".into(),
                 active: true,
                 created_at: at,
+                ended: None,
             },
+            &bare_credential("nokey", "CCCD:046190000001", "f2"),
         )
         .await
         .unwrap_err();
@@ -1387,7 +1428,7 @@ async fn fifty_concurrent_enrolments_leave_one_certificate(db: &Db) {
 }
 
 async fn switching_provider_supersedes_the_old_certificate_in_one_step(db: &Db) {
-    use kyso_store::enrolment::{Channel, EnrolmentRecord, ProviderRecord};
+    use kyso_store::enrolment::{Channel, EnrolmentRecord, ProviderRecord, Replacement};
     let s: &dyn Store = &**db;
     let at = UnixTime(1_800_000_000);
     for id in ["vnpt-demo", "viettel-demo"] {
@@ -1416,6 +1457,7 @@ async fn switching_provider_supersedes_the_old_certificate_in_one_step(db: &Db) 
         serial: serial.into(),
         active: true,
         created_at: at,
+        ended: None,
     };
     let issuance = |serial: &str, k: u8| NewIssuance {
         key: Some(key(k)),
@@ -1423,26 +1465,45 @@ async fn switching_provider_supersedes_the_old_certificate_in_one_step(db: &Db) 
     };
     // Nothing to switch from yet.
     assert!(
-        s.switch_enrolment(&issuance("b1", 2), &enrolment("e2", "viettel-demo", "b1"))
-            .await
-            .is_err()
+        s.switch_enrolment(
+            &issuance("b1", 2),
+            &enrolment("e2", "viettel-demo", "b1"),
+            &enrolment_credential(&issuance("b1", 2), &enrolment("e2", "viettel-demo", "b1")),
+            Replacement::SwitchProvider,
+        )
+        .await
+        .is_err()
     );
     assert_eq!(s.count_certificates().await.unwrap(), 0);
 
-    s.enrol(&issuance("a1", 1), &enrolment("e1", "vnpt-demo", "a1"))
-        .await
-        .unwrap();
+    s.enrol(
+        &issuance("a1", 1),
+        &enrolment("e1", "vnpt-demo", "a1"),
+        &enrolment_credential(&issuance("a1", 1), &enrolment("e1", "vnpt-demo", "a1")),
+    )
+    .await
+    .unwrap();
     // The same provider again is not a switch; nothing changes.
     assert!(
-        s.switch_enrolment(&issuance("b1", 2), &enrolment("e2", "vnpt-demo", "b1"))
-            .await
-            .is_err()
+        s.switch_enrolment(
+            &issuance("b1", 2),
+            &enrolment("e2", "vnpt-demo", "b1"),
+            &enrolment_credential(&issuance("b1", 2), &enrolment("e2", "vnpt-demo", "b1")),
+            Replacement::SwitchProvider,
+        )
+        .await
+        .is_err()
     );
     assert_eq!(s.count_certificates().await.unwrap(), 1);
 
-    s.switch_enrolment(&issuance("b1", 2), &enrolment("e2", "viettel-demo", "b1"))
-        .await
-        .unwrap();
+    s.switch_enrolment(
+        &issuance("b1", 2),
+        &enrolment("e2", "viettel-demo", "b1"),
+        &enrolment_credential(&issuance("b1", 2), &enrolment("e2", "viettel-demo", "b1")),
+        Replacement::SwitchProvider,
+    )
+    .await
+    .unwrap();
     let active = s.active_enrolment("046190012345").await.unwrap().unwrap();
     assert_eq!(
         (active.provider.as_str(), active.serial.as_str()),
@@ -1465,5 +1526,276 @@ async fn switching_provider_supersedes_the_old_certificate_in_one_step(db: &Db) 
     assert!(
         events.iter().any(|(_, serial)| serial == "a1"),
         "{events:?}"
+    );
+}
+
+async fn a_quota_is_never_overrun_by_concurrent_signatures(db: &Db) {
+    use kyso_store::credentials::{
+        Charge, Metering, RemoteWrite, RemoteWriteOutcome, SignatureCounts,
+    };
+    let s: &dyn Store = &**db;
+    s.insert_client(&client("portal")).await.unwrap();
+    let k = key(30);
+    s.insert_certificates(&[NewIssuance {
+        key: Some(k.clone()),
+        cert: cert("q1", Some(&k.id)),
+    }])
+    .await
+    .unwrap();
+    let c = CredentialRecord {
+        metering: Some(Metering {
+            free_until: T0.plus_seconds(1000),
+            quota: 3,
+        }),
+        ..bare_credential(&k.id, "CCCD:046190012345", "q1")
+    };
+    s.insert_credential(&c).await.unwrap();
+    assert_eq!(
+        s.get_credential(&k.id).await.unwrap().unwrap().metering,
+        c.metering
+    );
+    let now = T0.plus_seconds(10);
+    for h in 1..=8u8 {
+        s.insert_sad(
+            &SadRecord {
+                sad_hash: vec![h; 32],
+                credential_id: c.id.clone(),
+                client_id: "portal".into(),
+                hashes: vec!["AAAA".into()],
+                num_signatures: 1,
+                expires_at: T0.plus_seconds(300),
+                used_at: None,
+            },
+            &log_entry(&c.id, h.into()),
+        )
+        .await
+        .unwrap();
+    }
+    // Six charged signatures at once against a quota of 3, two free ones alongside.
+    let mut tasks = Vec::new();
+    for h in 1..=8u8 {
+        let store = db.store.clone();
+        let id = c.id.clone();
+        tasks.push(tokio::spawn(async move {
+            let op = RemoteWrite::SpendSad {
+                sad_hash: vec![h; 32],
+                now,
+                client_id: "portal".into(),
+                credential_id: id.clone(),
+                hashes: vec!["AAAA".into()],
+                log: log_entry(&id, 100 + u32::from(h)),
+                charge: if h > 6 { Charge::Free } else { Charge::Charged },
+            };
+            store.apply_remote_writes(&[op]).await.unwrap().remove(0)
+        }));
+    }
+    let (mut signed, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            RemoteWriteOutcome::Spent(Some(_), true) => signed += 1,
+            RemoteWriteOutcome::QuotaExceeded => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((signed, refused), (5, 3), "3 charged + 2 free signed");
+    assert_eq!(
+        s.signature_counts(&c.id).await.unwrap(),
+        SignatureCounts {
+            free: 2,
+            charged: 3,
+            refused: 3
+        }
+    );
+    // Only the signatures made are in the log (8 authorisations + 5 signatures).
+    assert_eq!(s.log_entries_of(&c.id).await.unwrap().len(), 13);
+    // A package bought raises the quota; an unmetered or unknown credential has none.
+    assert!(s.set_signature_quota(&c.id, 10, now).await.unwrap());
+    assert_eq!(
+        s.get_credential(&c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .metering
+            .unwrap()
+            .quota,
+        10
+    );
+    assert!(!s.set_signature_quota("nope", 10, now).await.unwrap());
+}
+
+async fn a_revocation_ends_the_enrolment(db: &Db) {
+    use kyso_store::enrolment::{Channel, EnrolmentRecord, ProviderRecord};
+    let s: &dyn Store = &**db;
+    let at = UnixTime(1_800_000_000);
+    s.insert_provider(
+        &ProviderRecord {
+            id: "vnpt-demo".into(),
+            name: "VNPT".into(),
+            issuer: "citizen-ca".into(),
+            created_at: at,
+        },
+        &[],
+    )
+    .await
+    .unwrap();
+    s.import_population(
+        &[household("46-19777-000001", "19777")],
+        &[person("046190012345", "46-19777-000001", "19777")],
+        at,
+        "one.csv",
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let enrol = |n: u8, serial: &'static str| async move {
+        let issuance = NewIssuance {
+            key: Some(key(n)),
+            cert: cert(serial, Some(&format!("{n:032x}"))),
+        };
+        let e = EnrolmentRecord {
+            id: format!("enr-{serial}"),
+            cccd: "046190012345".into(),
+            provider: "vnpt-demo".into(),
+            channel: Channel::Online,
+            serial: serial.into(),
+            active: true,
+            created_at: at,
+            ended: None,
+        };
+        let c = enrolment_credential(&issuance, &e);
+        s.enrol(&issuance, &e, &c).await
+    };
+    enrol(40, "r1").await.unwrap();
+    assert!(matches!(
+        enrol(41, "r2").await,
+        Err(StoreError::Duplicate(_))
+    ));
+    s.change_status(
+        "r1",
+        StatusChange::Revoke(RevocationReason::KeyCompromise),
+        at.plus_seconds(5),
+    )
+    .await
+    .unwrap();
+    assert!(s.active_enrolment("046190012345").await.unwrap().is_none());
+    let history = s.enrolments_of("046190012345").await.unwrap();
+    assert_eq!(history.len(), 1);
+    let (ended_at, why) = history[0].ended.clone().unwrap();
+    assert_eq!(ended_at, at.plus_seconds(5));
+    assert!(why.contains("revoked"), "{why}");
+    // The citizen may enrol again.
+    enrol(42, "r3").await.unwrap();
+    assert_eq!(
+        s.active_enrolment("046190012345")
+            .await
+            .unwrap()
+            .unwrap()
+            .serial,
+        "r3"
+    );
+}
+
+async fn staff_access_log_codes_and_the_sms_outbox(db: &Db) {
+    use kyso_store::citizens::{AccessRecord, OtpChallenge, StaffRecord, StaffRole};
+    let s: &dyn Store = &**db;
+    let at = UnixTime(1_800_000_000);
+    let staff = StaffRecord {
+        id: "lan.nguyen".into(),
+        name: "Nguyễn Thị Lan".into(),
+        role: StaffRole::Commune,
+        scope: "19777".into(),
+        password_hash: vec![9; 48],
+        created_at: at,
+    };
+    s.insert_staff(&staff).await.unwrap();
+    assert!(matches!(
+        s.insert_staff(&staff).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(s.get_staff("lan.nguyen").await.unwrap().unwrap(), staff);
+    assert_eq!(s.list_staff().await.unwrap().len(), 1);
+    for (i, (cccd, allowed)) in [("046190012345", true), ("046190000009", false)]
+        .into_iter()
+        .enumerate()
+    {
+        s.log_access(&AccessRecord {
+            at: at.plus_seconds(i as i64),
+            staff: "lan.nguyen".into(),
+            cccd: cccd.into(),
+            reason: "kiểm tra hồ sơ".into(),
+            what: "citizen record".into(),
+            allowed,
+        })
+        .await
+        .unwrap();
+    }
+    let about = s.access_log(Some("046190000009"), None, 10).await.unwrap();
+    assert_eq!(about.len(), 1);
+    assert!(!about[0].allowed);
+    assert_eq!(about[0].reason, "kiểm tra hồ sơ");
+    let by = s.access_log(None, Some("lan.nguyen"), 10).await.unwrap();
+    assert_eq!(by.len(), 2);
+    assert_eq!(by[0].cccd, "046190000009", "newest first");
+
+    s.import_population(
+        &[household("46-19777-000001", "19777")],
+        &[person("046190012345", "46-19777-000001", "19777")],
+        at,
+        "one.csv",
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let challenge = OtpChallenge {
+        id: "otp-1".into(),
+        cccd: "046190012345".into(),
+        purpose: "enrol".into(),
+        code_hash: vec![5; 48],
+        attempts: 0,
+        expires_at: at.plus_seconds(300),
+        created_at: at,
+    };
+    s.insert_otp(&challenge, "0912345678", "ma 123456")
+        .await
+        .unwrap();
+    assert_eq!(s.otps_since("046190012345", at).await.unwrap(), 1);
+    assert_eq!(
+        s.otps_since("046190012345", at.plus_seconds(1))
+            .await
+            .unwrap(),
+        0
+    );
+    let outbox = s.sms_outbox(Some("0912345678"), 10).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].body, "ma 123456");
+    // Attempts are counted up to the limit; expired codes are gone.
+    for n in 1..=3 {
+        let c = s
+            .attempt_otp("otp-1", at.plus_seconds(1), 3)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.attempts, n);
+    }
+    assert!(
+        s.attempt_otp("otp-1", at.plus_seconds(1), 3)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.attempt_otp("otp-1", at.plus_seconds(301), 10)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Used once.
+    assert!(s.use_otp("otp-1", at.plus_seconds(2)).await.unwrap());
+    assert!(!s.use_otp("otp-1", at.plus_seconds(3)).await.unwrap());
+    assert!(
+        s.attempt_otp("otp-1", at.plus_seconds(4), 10)
+            .await
+            .unwrap()
+            .is_none()
     );
 }
