@@ -396,16 +396,19 @@ macro_rules! impl_enrolment_store {
             ) -> Result<Vec<$crate::enrolment::ProviderUsage>, $crate::StoreError> {
                 // One pass over the enrolments with their credentials; the counters live
                 // on the credentials, so an ended enrolment's signatures still count.
+                // PostgreSQL sums BIGINTs as NUMERIC: cast back to read them as i64.
                 let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
                     "SELECT p.id, \
-                       COALESCE(SUM(CASE WHEN e.status = 'active' THEN 1 ELSE 0 END), 0), \
-                       COALESCE(SUM(CASE WHEN e.channel = 'door_to_door' THEN 1 ELSE 0 END), 0), \
-                       COALESCE(SUM(CASE WHEN e.channel = 'online' THEN 1 ELSE 0 END), 0), \
-                       COALESCE(SUM(CASE WHEN e.channel = 'provincial_app' THEN 1 ELSE 0 END), 0), \
-                       COALESCE(SUM(CASE WHEN e.channel = 'vneid' THEN 1 ELSE 0 END), 0), \
-                       COALESCE(SUM(CASE WHEN e.status = 'active' AND c.free_until > $1 THEN 1 ELSE 0 END), 0), \
-                       COALESCE(SUM(c.signatures_free), 0), COALESCE(SUM(c.signatures_charged), 0), \
-                       COALESCE(SUM(c.signatures_refused), 0), COALESCE(SUM(c.signature_quota), 0), \
+                       CAST(COALESCE(SUM(CASE WHEN e.status = 'active' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                       CAST(COALESCE(SUM(CASE WHEN e.channel = 'door_to_door' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                       CAST(COALESCE(SUM(CASE WHEN e.channel = 'online' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                       CAST(COALESCE(SUM(CASE WHEN e.channel = 'provincial_app' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                       CAST(COALESCE(SUM(CASE WHEN e.channel = 'vneid' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                       CAST(COALESCE(SUM(CASE WHEN e.status = 'active' AND c.free_until > $1 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                       CAST(COALESCE(SUM(c.signatures_free), 0) AS BIGINT), \
+                       CAST(COALESCE(SUM(c.signatures_charged), 0) AS BIGINT), \
+                       CAST(COALESCE(SUM(c.signatures_refused), 0) AS BIGINT), \
+                       CAST(COALESCE(SUM(c.signature_quota), 0) AS BIGINT), \
                        COUNT(e.id) \
                      FROM providers p \
                      LEFT JOIN enrolments e ON e.provider = p.id \

@@ -76,6 +76,278 @@ pub enum Command {
     /// Trust-service providers taking part in the campaign, each with its own issuing CA.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Enrol a citizen for the campaign certificate (door to door with the CCCD card's QR
+    /// text, or online with a one-time code sent by `kyso citizen code`).
+    Enrol(EnrolArgs),
+    /// A citizen's campaign certificate and data: one-time codes, suspend, resume, revoke,
+    /// switch provider, renew, staff reads (logged), the citizen's data download.
+    #[command(subcommand)]
+    Citizen(CitizenCommand),
+    /// Staff accounts (commune officers, provider staff, province administrators) and the
+    /// log of their reads of citizens' data.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Signature usage: the free year, quotas, per-provider report.
+    #[command(subcommand)]
+    Usage(UsageCommand),
+    /// Messages queued for the SMS gateway (one-time codes).
+    #[command(subcommand)]
+    Sms(SmsCommand),
+    /// The campaign's policy: free months, included signatures, renewal window.
+    Campaign(CampaignArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EnrolChannel {
+    /// A field officer at home checked the CCCD card (needs --officer and --card-qr).
+    DoorToDoor,
+    /// Self-service with a one-time code to the registered phone (needs --challenge and
+    /// --code).
+    Online,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrolArgs {
+    /// The citizen's CCCD number.
+    #[arg(long)]
+    pub cccd: String,
+    /// The provider the citizen chose (see `kyso provider list`).
+    #[arg(long)]
+    pub provider: String,
+    /// How the citizen's identity was checked.
+    #[arg(long, value_enum)]
+    pub channel: EnrolChannel,
+    /// Door to door: the field officer's staff id.
+    #[arg(long)]
+    pub officer: Option<String>,
+    /// Door to door: the card's QR text (`CCCD|CMND|Name|DDMMYYYY|Sex|Address|DDMMYYYY`).
+    #[arg(long)]
+    pub card_qr: Option<String>,
+    /// Online: the challenge printed by `kyso citizen code`.
+    #[arg(long)]
+    pub challenge: Option<String>,
+    /// Online: the code the citizen received.
+    #[arg(long)]
+    pub code: Option<String>,
+    /// File holding the PIN the citizen chose (6 digits).
+    #[arg(long)]
+    pub pin_file: PathBuf,
+    /// Also set up a TOTP authenticator (its secret is printed once).
+    #[arg(long)]
+    pub totp: bool,
+    /// Key type.
+    #[arg(long, default_value = "p256", value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
+    pub algorithm: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitizenCommand {
+    /// Send a one-time code to the citizen's registered phone, after matching the details
+    /// with the register. Prints the challenge to pass to `kyso enrol --challenge`.
+    Code {
+        /// CCCD number.
+        #[arg(long)]
+        cccd: String,
+        /// Full name, as on the register.
+        #[arg(long)]
+        name: String,
+        /// Date of birth, YYYY-MM-DD.
+        #[arg(long)]
+        birth_date: String,
+        /// What the code is for.
+        #[arg(long, default_value = "enrol")]
+        purpose: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A staff member reads a citizen's record; the read (or its refusal) is logged with
+    /// the reason.
+    Show {
+        /// CCCD number.
+        cccd: String,
+        /// The staff member reading.
+        #[arg(long = "as")]
+        staff: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// The output is JSON in any case (accepted for symmetry with other commands).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything held about a citizen (their data download), as JSON.
+    Export {
+        /// CCCD number.
+        cccd: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The output is JSON in any case (accepted for symmetry with other commands).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend the campaign certificate (by the provider's staff with --as, else the
+    /// operator).
+    Suspend(CitizenActArgs),
+    /// Resume a suspended campaign certificate.
+    Resume(CitizenActArgs),
+    /// Revoke the campaign certificate; the enrolment ends.
+    Revoke {
+        #[command(flatten)]
+        who: CitizenActArgs,
+        /// Reason (RFC 5280 name).
+        #[arg(long, default_value = "cessationOfOperation")]
+        reason: String,
+    },
+    /// Move the citizen to another provider: new key and certificate there, the old one
+    /// revoked (superseded), in one transaction.
+    Switch {
+        /// CCCD number.
+        cccd: String,
+        /// The new provider.
+        #[arg(long)]
+        provider: String,
+        /// File holding the new credential's PIN.
+        #[arg(long)]
+        pin_file: PathBuf,
+        /// Key type.
+        #[arg(long, default_value = "p256", value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
+        algorithm: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Renew the campaign certificate in its last days (same provider, new key).
+    Renew {
+        /// CCCD number.
+        cccd: String,
+        /// File holding the new credential's PIN.
+        #[arg(long)]
+        pin_file: PathBuf,
+        /// Key type.
+        #[arg(long, default_value = "p256", value_parser = ["rsa2048", "rsa3072", "p256", "p384"])]
+        algorithm: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CitizenActArgs {
+    /// CCCD number.
+    pub cccd: String,
+    /// Act as this staff member (scope-checked); without it, as the operator.
+    #[arg(long = "as")]
+    pub staff: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a staff account.
+    Add {
+        /// Login name (a–z, 0–9, '.', '_', '-').
+        #[arg(long)]
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// commune (scope: commune code), provider (scope: provider id) or province
+        /// (scope: province code).
+        #[arg(long)]
+        role: String,
+        /// What the account may see.
+        #[arg(long)]
+        scope: String,
+        /// File holding the password (at least 10 characters).
+        #[arg(long)]
+        password_file: PathBuf,
+    },
+    /// List staff accounts.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Staff reads of citizens' data, newest first.
+    AccessLog {
+        /// Only reads of this citizen.
+        #[arg(long)]
+        cccd: Option<String>,
+        /// Only reads by this staff member.
+        #[arg(long)]
+        staff: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsageCommand {
+    /// Per-provider figures: enrolments by channel, citizens in their free year, free,
+    /// charged and refused signatures, quotas.
+    Report {
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A provider sold signatures: add them to the citizen's quota.
+    Grant {
+        /// CCCD number.
+        cccd: String,
+        /// How many signatures.
+        #[arg(long)]
+        signatures: u64,
+        /// The provider's staff member recording the sale (else the operator).
+        #[arg(long = "as")]
+        staff: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmsCommand {
+    /// The messages queued for the SMS gateway, newest first.
+    Outbox {
+        /// Only to this phone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignArgs {
+    /// Months of free public-service signatures from the first campaign certificate.
+    #[arg(long)]
+    pub free_months: Option<u32>,
+    /// Non-free signatures each new campaign credential starts with.
+    #[arg(long)]
+    pub included_signatures: Option<u64>,
+    /// A certificate may be renewed in its last N days.
+    #[arg(long)]
+    pub renewal_days: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -363,6 +635,20 @@ pub struct ServeArgs {
     /// Lifetime of relying parties' access tokens, seconds.
     #[arg(long, env = "KYSO_TOKEN_LIFETIME", default_value_t = 3600, value_parser = clap::value_parser!(i64).range(60..=86400))]
     pub token_lifetime: i64,
+    /// OpenID Connect issuer for citizens' login and enrolment through VNeID or the
+    /// provincial app (discovered at <issuer>/.well-known/openid-configuration). Without
+    /// it, those buttons are not shown.
+    #[arg(long, env = "KYSO_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// kyso's client id at the OpenID provider.
+    #[arg(long, env = "KYSO_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// File holding kyso's client secret at the OpenID provider.
+    #[arg(long, env = "KYSO_OIDC_CLIENT_SECRET_FILE", requires = "oidc_issuer")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// Which channel the OpenID provider is: vneid or provincial-app.
+    #[arg(long, env = "KYSO_OIDC_CHANNEL", default_value = "vneid", value_parser = ["vneid", "provincial-app"])]
+    pub oidc_channel: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

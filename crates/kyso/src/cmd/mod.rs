@@ -6,6 +6,7 @@ mod bench_csc;
 mod bench_pades;
 mod ca;
 mod cert;
+mod citizens;
 mod population;
 mod provider;
 mod remote;
@@ -37,6 +38,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(a) => verify::run(&ctx, a).await,
         Command::Population(c) => population::run(&ctx, c).await,
         Command::Provider(c) => provider::run(&ctx, c).await,
+        Command::Enrol(a) => citizens::enrol(&ctx, a).await,
+        Command::Citizen(c) => citizens::citizen(&ctx, c).await,
+        Command::Staff(c) => citizens::staff(&ctx, c).await,
+        Command::Usage(c) => citizens::usage(&ctx, c).await,
+        Command::Sms(c) => citizens::sms(&ctx, c).await,
+        Command::Campaign(a) => citizens::campaign(&ctx, a).await,
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
     }
