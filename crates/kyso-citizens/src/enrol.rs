@@ -270,11 +270,7 @@ impl Citizens {
             ended: None,
         };
         let stored = match replace {
-            None => self
-                .store()
-                .enrol(&issuance, &enrolment, &credential)
-                .await
-                .map(|()| ()),
+            None => self.store().enrol(&issuance, &enrolment, &credential).await,
             Some(why) => self
                 .store()
                 .switch_enrolment(&issuance, &enrolment, &credential, why)

@@ -61,14 +61,6 @@ impl Citizens {
         }
         let phone = person.phone.clone().ok_or(CitizenError::NoPhone)?;
         let now = self.now();
-        if self
-            .store()
-            .otps_since(cccd.as_str(), now.plus_seconds(-3600))
-            .await?
-            >= CODES_PER_HOUR
-        {
-            return Err(CitizenError::TooManyCodes);
-        }
         let code = {
             let mut b = [0u8; 4];
             aws_lc_rs::rand::fill(&mut b).expect("system random generator failed");
@@ -87,7 +79,21 @@ impl Citizens {
         let body = format!(
             "kyso: ma xac thuc {code} (hieu luc 5 phut). Khong chia se ma nay cho bat ky ai."
         );
-        self.store().insert_otp(&challenge, &phone, &body).await?;
+        // The limit is checked in the insert's own transaction: a check before it would let
+        // concurrent requests through together.
+        if !self
+            .store()
+            .insert_otp(
+                &challenge,
+                &phone,
+                &body,
+                now.plus_seconds(-3600),
+                CODES_PER_HOUR,
+            )
+            .await?
+        {
+            return Err(CitizenError::TooManyCodes);
+        }
         let hint = format!(
             "{}{}",
             "*".repeat(phone.len().saturating_sub(3)),

@@ -119,13 +119,17 @@ pub trait CitizenStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<AccessRecord>, StoreError>;
     /// Stores a challenge and queues its SMS in one transaction: a code is sent exactly
-    /// when it can be checked.
+    /// when it can be checked. Unless `max` codes were already created for the citizen
+    /// since `since`: then nothing is stored and false is returned. The count and the
+    /// insert are one serialised step, so concurrent requests cannot exceed the limit.
     async fn insert_otp(
         &self,
         challenge: &OtpChallenge,
         phone: &str,
         body: &str,
-    ) -> Result<(), StoreError>;
+        since: UnixTime,
+        max: u32,
+    ) -> Result<bool, StoreError>;
     /// Codes created for a citizen since `since` (rate limit).
     async fn otps_since(&self, cccd: &str, since: UnixTime) -> Result<u32, StoreError>;
     /// Counts one attempt at a challenge that is unused, unexpired and under
@@ -197,7 +201,9 @@ impl From<OtpRow> for OtpChallenge {
 }
 
 macro_rules! impl_citizen_store {
-    ($ty:ty) => {
+    // `$lock` locks the selected row for the transaction (PostgreSQL `FOR UPDATE`; SQLite
+    // write transactions are serialised already).
+    ($ty:ty, $lock:literal) => {
         #[async_trait::async_trait]
         impl $crate::citizens::CitizenStore for $ty {
             async fn insert_staff(
@@ -304,8 +310,26 @@ macro_rules! impl_citizen_store {
                 c: &$crate::citizens::OtpChallenge,
                 phone: &str,
                 body: &str,
-            ) -> Result<(), $crate::StoreError> {
+                since: kyso_core::UnixTime,
+                max: u32,
+            ) -> Result<bool, $crate::StoreError> {
                 let mut tx = self.begin_write().await?;
+                // Concurrent requests for one citizen wait here for each other, so each
+                // counts the codes the others committed.
+                sqlx::query(concat!("SELECT cccd FROM people WHERE cccd = $1", $lock))
+                    .bind(&c.cccd)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let sent: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM otp_challenges WHERE cccd = $1 AND created_at >= $2",
+                )
+                .bind(&c.cccd)
+                .bind(since.seconds())
+                .fetch_one(&mut *tx)
+                .await?;
+                if sent >= i64::from(max) {
+                    return Ok(false);
+                }
                 sqlx::query(
                     "INSERT INTO otp_challenges (id, cccd, purpose, code_hash, attempts, expires_at, created_at) \
                      VALUES ($1, $2, $3, $4, 0, $5, $6)",
@@ -326,7 +350,7 @@ macro_rules! impl_citizen_store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
             }
 
             async fn otps_since(

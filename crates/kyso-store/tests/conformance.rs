@@ -1755,9 +1755,21 @@ async fn staff_access_log_codes_and_the_sms_outbox(db: &Db) {
         expires_at: at.plus_seconds(300),
         created_at: at,
     };
-    s.insert_otp(&challenge, "0912345678", "ma 123456")
-        .await
-        .unwrap();
+    assert!(
+        s.insert_otp(&challenge, "0912345678", "ma 123456", at, 1)
+            .await
+            .unwrap()
+    );
+    // The limit counts what is stored: a second code in the window is not.
+    let second = OtpChallenge {
+        id: "otp-2".into(),
+        ..challenge.clone()
+    };
+    assert!(
+        !s.insert_otp(&second, "0912345678", "ma 654321", at, 1)
+            .await
+            .unwrap()
+    );
     assert_eq!(s.otps_since("046190012345", at).await.unwrap(), 1);
     assert_eq!(
         s.otps_since("046190012345", at.plus_seconds(1))
