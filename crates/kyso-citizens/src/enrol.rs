@@ -128,6 +128,19 @@ impl Citizens {
         let cccd =
             Cccd::parse(req.cccd.trim()).map_err(|e| CitizenError::InvalidInput(e.to_string()))?;
         let person = self.person(cccd.as_str()).await?;
+        // What the citizen typed is checked before the proof, which may spend a one-time
+        // code: a weak PIN or an unknown provider must not burn it.
+        kyso_auth::pin::Pin::choose(&req.pin)
+            .map_err(|e| CitizenError::InvalidInput(e.to_string()))?;
+        if !self
+            .store()
+            .list_providers()
+            .await?
+            .iter()
+            .any(|p| p.id == req.provider)
+        {
+            return Err(CitizenError::UnknownProvider(req.provider.clone()));
+        }
         let channel = self.check_proof(&person, &req).await?;
         if let Some(active) = self.store().active_enrolment(cccd.as_str()).await? {
             return Err(CitizenError::AlreadyEnrolled(active.provider));

@@ -75,6 +75,11 @@ impl Citizens {
             .suspend(&e.serial)
             .await
             .map_err(Self::status_error)?;
+        // After the suspension: if this write were lost, the suspension would count as
+        // not the citizen's, which only the provider or operator can lift — the safe side.
+        self.store()
+            .set_suspended_by(&e.id, Some(actor.kind()))
+            .await?;
         tracing::info!(cccd, by = %actor.describe(), serial = %e.serial, "campaign certificate suspended");
         Ok(cert)
     }
@@ -89,6 +94,13 @@ impl Citizens {
     ) -> Result<CertificateRecord, CitizenError> {
         let (_, e) = self.enrolment_for(actor, cccd).await?;
         if let Actor::Citizen(_) = actor {
+            // A provider's or operator's suspension (a dispute, a suspected compromise) is
+            // theirs to lift.
+            if self.store().suspended_by(&e.id).await?.as_deref() != Some("citizen") {
+                return Err(CitizenError::Forbidden(
+                    "this suspension was made by the provider; contact them to lift it".into(),
+                ));
+            }
             let credential = self.credential_of(&e).await?;
             self.remote
                 .verify_pin(&credential.id, pin.unwrap_or_default())
@@ -99,6 +111,7 @@ impl Citizens {
             .resume(&e.serial)
             .await
             .map_err(Self::status_error)?;
+        self.store().set_suspended_by(&e.id, None).await?;
         tracing::info!(cccd, by = %actor.describe(), serial = %e.serial, "campaign certificate resumed");
         Ok(cert)
     }

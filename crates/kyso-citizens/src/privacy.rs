@@ -76,6 +76,15 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// `citizen`, `provider`/`commune`/`province` (a staff member's role) or `operator`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::Citizen(_) => "citizen",
+            Actor::Staff(s) => s.role().as_str(),
+            Actor::Operator => "operator",
+        }
+    }
+
     /// For the audit trail.
     pub fn describe(&self) -> String {
         match self {
@@ -168,17 +177,26 @@ impl Citizens {
             }
         }
         let record = self.store().get_staff(id).await?;
-        let ok = record.as_ref().is_some_and(|r| {
-            self.secret
-                .verify("staff password", &r.id, password, &r.password_hash)
-        });
+        // An unknown account costs the same HMAC as a known one, so timing does not tell
+        // which accounts exist.
+        let ok = match &record {
+            Some(r) => self
+                .secret
+                .verify("staff password", &r.id, password, &r.password_hash),
+            None => {
+                let _ = self.secret.verify("staff password", id, password, &[0; 48]);
+                false
+            }
+        };
         let mut failures = self.staff_failures.0.lock().expect("lock");
         match record {
             Some(r) if ok => {
                 failures.remove(id);
                 Ok(Staff(r))
             }
-            _ => {
+            // Only existing accounts are counted: the map cannot be grown with made-up ids.
+            None => Err(CitizenError::WrongPassword),
+            Some(_) => {
                 let e = failures.entry(id.to_owned()).or_insert((0, now));
                 if now.seconds() - e.1.seconds() >= LOCK_SECONDS {
                     *e = (0, now);

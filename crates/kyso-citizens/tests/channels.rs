@@ -419,6 +419,7 @@ async fn an_openid_login_must_be_level_2_and_the_citizens_own(env: &Env) {
 }
 
 both_backends!(
+    a_weak_pin_or_unknown_provider_does_not_spend_the_code,
     door_to_door_enrols_with_the_providers_ca_and_the_credential_signs,
     a_card_that_differs_from_the_register_is_refused,
     an_officer_of_another_commune_is_forbidden,
@@ -430,3 +431,18 @@ both_backends!(
     concurrent_code_requests_cannot_exceed_five_an_hour,
     an_openid_login_must_be_level_2_and_the_citizens_own,
 );
+
+async fn a_weak_pin_or_unknown_provider_does_not_spend_the_code(env: &Env) {
+    let proof = env.online_proof(LAN).await;
+    let mut weak = request(LAN, VNPT, proof.clone());
+    weak.pin = "123456".into();
+    let r = env.citizens.enrol(weak).await;
+    assert!(matches!(r, Err(CitizenError::InvalidInput(_))), "{r:?}");
+    let r = env
+        .citizens
+        .enrol(request(LAN, "nobody", proof.clone()))
+        .await;
+    assert!(matches!(r, Err(CitizenError::UnknownProvider(_))), "{r:?}");
+    // The same code still enrols.
+    env.citizens.enrol(request(LAN, VNPT, proof)).await.unwrap();
+}

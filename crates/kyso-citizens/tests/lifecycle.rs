@@ -25,6 +25,35 @@ async fn status(env: &Env, serial: &str) -> CertStatus {
         .status
 }
 
+async fn a_providers_suspension_is_not_the_citizens_to_lift(env: &Env) {
+    let e = env.enrol_online(LAN, VNPT).await;
+    let serial = &e.certificate.serial;
+    let staff = env.staff("vnpt.staff", StaffRole::Provider, VNPT).await;
+    env.citizens
+        .suspend(&Actor::Staff(staff.clone()), LAN.cccd)
+        .await
+        .unwrap();
+    // The right PIN is not enough: the provider suspended it.
+    let r = env
+        .citizens
+        .resume(&citizen(LAN), LAN.cccd, Some(PIN))
+        .await;
+    assert!(matches!(r, Err(CitizenError::Forbidden(_))), "{r:?}");
+    assert_eq!(status(env, serial).await, CertStatus::Suspended);
+    env.citizens
+        .resume(&Actor::Staff(staff), LAN.cccd, None)
+        .await
+        .unwrap();
+    assert_eq!(status(env, serial).await, CertStatus::Valid);
+    // The citizen's own suspension is theirs to lift (with the PIN).
+    env.citizens.suspend(&citizen(LAN), LAN.cccd).await.unwrap();
+    env.citizens
+        .resume(&citizen(LAN), LAN.cccd, Some(PIN))
+        .await
+        .unwrap();
+    assert_eq!(status(env, serial).await, CertStatus::Valid);
+}
+
 async fn a_suspended_certificate_signs_nothing_until_resumed_with_the_pin(env: &Env) {
     let e = env.enrol_online(LAN, VNPT).await;
     let serial = &e.certificate.serial;
@@ -387,6 +416,7 @@ async fn renewal_only_in_the_last_thirty_days(env: &Env) {
 }
 
 both_backends!(
+    a_providers_suspension_is_not_the_citizens_to_lift,
     a_suspended_certificate_signs_nothing_until_resumed_with_the_pin,
     only_the_citizen_their_provider_and_the_province_change_a_certificate,
     a_revoked_citizen_enrols_again_without_a_new_free_year,

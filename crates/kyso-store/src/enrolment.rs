@@ -166,6 +166,14 @@ pub trait EnrolmentStore: Send + Sync {
         quota: u64,
         at: UnixTime,
     ) -> Result<bool, StoreError>;
+    /// Records who suspended the enrolment's certificate (None when resumed).
+    async fn set_suspended_by(
+        &self,
+        enrolment_id: &str,
+        by: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Who suspended the enrolment's certificate, if recorded.
+    async fn suspended_by(&self, enrolment_id: &str) -> Result<Option<String>, StoreError>;
     /// A credential's signature counters.
     async fn signature_counts(&self, credential_id: &str) -> Result<SignatureCounts, StoreError>;
     /// Per-provider figures (every provider, or one), at `now`.
@@ -369,6 +377,28 @@ macro_rules! impl_enrolment_store {
                 .await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn set_suspended_by(
+                &self,
+                enrolment_id: &str,
+                by: Option<&str>,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query("UPDATE enrolments SET suspended_by = $1 WHERE id = $2")
+                    .bind(by)
+                    .bind(enrolment_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn suspended_by(&self, enrolment_id: &str) -> Result<Option<String>, $crate::StoreError> {
+                let by: Option<Option<String>> =
+                    sqlx::query_scalar("SELECT suspended_by FROM enrolments WHERE id = $1")
+                        .bind(enrolment_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(by.flatten())
             }
 
             async fn signature_counts(

@@ -60,3 +60,7 @@ CREATE TABLE access_log (
 );
 CREATE INDEX access_log_citizen ON access_log (cccd, at);
 CREATE INDEX access_log_staff ON access_log (staff, at);
+
+-- Who suspended a campaign certificate (citizen, provider, operator): a citizen may lift
+-- only their own suspension.
+ALTER TABLE enrolments ADD COLUMN suspended_by TEXT;

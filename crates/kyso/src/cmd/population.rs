@@ -58,7 +58,7 @@ fn today() -> Date {
     ))
 }
 
-fn generate(
+pub(crate) fn generate(
     province: &str,
     adults: usize,
     out: &std::path::Path,
@@ -88,6 +88,20 @@ fn generate(
         out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Passes reads through, hashing what went by.
+struct HashingReader<R> {
+    inner: R,
+    digest: aws_lc_rs::digest::Context,
+}
+
+impl<R: std::io::Read> std::io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.digest.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// One refused row, as reported.
@@ -123,7 +137,7 @@ struct Phases {
     write: f64,
 }
 
-async fn import(ctx: &Context, file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn import(ctx: &Context, file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let reader =
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
@@ -132,14 +146,21 @@ async fn import(ctx: &Context, file: &std::path::Path, json: bool) -> anyhow::Re
     // Rows are roughly 80 bytes: enough for a length to aim at.
     bar.set_length((size / 80).max(1));
     let units = Units::embedded();
-    let parsed = kyso_population::parse_csv_with_progress(
-        std::io::BufReader::with_capacity(1 << 20, reader),
-        units,
-        today(),
-        |rows| bar.set_position(rows as u64),
-    );
+    // The file's SHA-256 is taken while it is read, for the audit entry: which file was
+    // imported, not only what it was called.
+    let mut hashing = HashingReader {
+        inner: std::io::BufReader::with_capacity(1 << 20, reader),
+        digest: aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256),
+    };
+    let parsed = kyso_population::parse_csv_with_progress(&mut hashing, units, today(), |rows| {
+        bar.set_position(rows as u64)
+    });
     bar.finish_and_clear();
     let name = file.display().to_string();
+    let source = format!(
+        "{name} sha256={}",
+        hex::encode(hashing.digest.finish().as_ref())
+    );
     let adults = match parsed {
         Ok(a) => a,
         Err(ImportError::Rejected(rejection)) => {
@@ -194,7 +215,7 @@ async fn import(ctx: &Context, file: &std::path::Path, json: bool) -> anyhow::Re
     let progress = |n: u64| bar.set_position(n);
     let at = kyso_core::UnixTime::from_system_time(std::time::SystemTime::now());
     let summary = store
-        .import_population(&households, &people, at, &name, &progress)
+        .import_population(&households, &people, at, &source, &progress)
         .await
         .with_context(|| format!("importing {name} (nothing was imported)"))?;
     bar.finish_and_clear();
