@@ -1100,3 +1100,79 @@ async fn passkey_ceremonies_are_bound_to_the_citizen_and_the_request() {
     let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
     assert_eq!(v["status"], 4000);
 }
+
+/// Meters credential `id` as a campaign credential: free until `free_until`, quota 0.
+async fn meter(e: &Env, id: &str, free_until: UnixTime) {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", e.db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE credentials SET free_until = ?, signature_quota = 0 WHERE id = ?")
+        .bind(free_until.seconds())
+        .bind(id)
+        .execute(&mut c)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_used_up_quota_is_status_65000_and_nothing_is_signed() {
+    let e = env().await;
+    meter(&e, &e.b, T0.plus_seconds(60)).await;
+    let docs = json!([{"hash": hash(9), "name": "Hợp đồng.pdf"}]);
+    // A portal that is not a public service: charged, and the quota is 0.
+    let (status, v) = neac(
+        &e,
+        "sign",
+        &e.y,
+        json!({"user_id": B_CCCD, "documents": docs}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["status"].as_i64()),
+        (StatusCode::FORBIDDEN, Some(65000)),
+        "{v}"
+    );
+    assert!(v["message"].as_str().unwrap().contains("quota"), "{v}");
+    // A public service in the free year: free.
+    let id = neac_request(&e, &e.x, json!({"user_id": B_CCCD, "documents": docs})).await;
+    let cookie = login(&e, B_CCCD, PIN_B).await;
+    let (status, _, html) = phone(
+        &e,
+        &format!("/requests/{id}/approve"),
+        Some(&cookie),
+        &format!("pin={PIN_B}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
+    assert_eq!(v["status"], 1, "{v}");
+    // Asked for in the free year, approved after it: charged at signing, refused.
+    let id = neac_request(&e, &e.x, json!({"user_id": B_CCCD, "documents": docs})).await;
+    e.clock.advance(61);
+    let (_, _, html) = phone(
+        &e,
+        &format!("/requests/{id}/approve"),
+        Some(&cookie),
+        &format!("pin={PIN_B}"),
+    )
+    .await;
+    assert!(!html.contains("Đã ký thành công"), "{html}");
+    let (_, v) = neac(&e, "get_transaction", &e.x, json!({"transaction_id": id})).await;
+    assert_ne!(v["status"], 1, "{v}");
+    let counts = e.ca.store().signature_counts(&e.b).await.unwrap();
+    assert_eq!((counts.free, counts.charged, counts.refused), (1, 0, 1));
+    // And after the free year the public service is charged too.
+    let (status, v) = neac(
+        &e,
+        "sign",
+        &e.x,
+        json!({"user_id": B_CCCD, "documents": docs}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["status"].as_i64()),
+        (StatusCode::FORBIDDEN, Some(65000)),
+        "{v}"
+    );
+}
