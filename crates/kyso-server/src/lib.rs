@@ -5,6 +5,7 @@
 
 #![deny(missing_docs)]
 
+pub mod citizens;
 pub mod csc;
 pub mod neac;
 pub mod phone;
@@ -33,6 +34,12 @@ pub struct AppState {
     pub tsa: Arc<TimeStampAuthority>,
     /// Remote signing (CSC API), when the server holds the signing secrets.
     pub remote: Option<Arc<kyso_remote::RemoteSigning>>,
+    /// Citizen services (registration, the citizen's account, field officers), when
+    /// configured.
+    pub citizens: Option<Arc<kyso_citizens::Citizens>>,
+    /// Citizen login through an OpenID provider (VNeID or the provincial app), when
+    /// configured.
+    pub oidc: Option<citizens::OidcLogin>,
     options: Options,
     metrics: PrometheusHandle,
     crls: Arc<CrlCache>,
@@ -96,6 +103,8 @@ impl AppState {
             ocsp,
             tsa,
             remote: None,
+            citizens: None,
+            oidc: None,
             options,
             metrics,
             crls: Arc::default(),
@@ -105,6 +114,24 @@ impl AppState {
     /// Serves remote signing (the CSC API) with `remote`.
     pub fn with_remote(mut self, remote: kyso_remote::RemoteSigning) -> Self {
         self.remote = Some(Arc::new(remote));
+        self
+    }
+
+    /// Serves the citizen pages (`/dang-ky`, `/tai-khoan`, `/can-bo`, `/api/staff`) with
+    /// `citizens`.
+    pub fn with_citizens(mut self, citizens: kyso_citizens::Citizens) -> Self {
+        self.citizens = Some(Arc::new(citizens));
+        self
+    }
+
+    /// Lets citizens enrol and log in through `client`'s OpenID provider, recorded as
+    /// `channel` ([`kyso_store::enrolment::Channel::Vneid`] or `ProvincialApp`).
+    pub fn with_oidc(
+        mut self,
+        client: kyso_oidc::OidcClient,
+        channel: kyso_store::enrolment::Channel,
+    ) -> Self {
+        self.oidc = Some(citizens::OidcLogin { client, channel });
         self
     }
 
@@ -144,6 +171,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/csc/v2", csc::routes("v2"))
         .nest("/neac/v1", neac::routes())
         .nest("/phone", phone::routes())
+        .merge(citizens::routes())
         .with_state(state)
 }
 
@@ -162,6 +190,7 @@ async fn home(State(s): State<AppState>) -> Html<String> {
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>kyso — chữ ký số</title></head><body><h1>kyso</h1>\
          <p>Nền tảng chữ ký số cho công dân. Trạng thái: <a href=\"/healthz\">hoạt động</a> · <a href=\"/metrics\">metrics</a></p>\
+         <p><a href=\"/dang-ky\">Đăng ký chữ ký số (công dân)</a> · <a href=\"/tai-khoan\">Tài khoản của tôi</a> · <a href=\"/can-bo\">Cán bộ</a></p>\
          <p><a href=\"/phone\">Xác nhận yêu cầu ký (điện thoại)</a></p>\
          <p>OCSP: <code>/ocsp</code> · TSA (RFC 3161): <code>/tsa</code> · CSC: <code>/csc/v2</code> · NEAC: <code>/neac/v1</code> · CRL: <a href=\"/crl/root.crl\">/crl/root.crl</a>, <code>/crl/&lt;ca&gt;/&lt;shard&gt;.crl</code></p>\
          <h2>Chứng thư CA</h2><ul>{rows}</ul></body></html>"

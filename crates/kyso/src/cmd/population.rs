@@ -137,7 +137,11 @@ struct Phases {
     write: f64,
 }
 
-pub(crate) async fn import(ctx: &Context, file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn import(
+    ctx: &Context,
+    file: &std::path::Path,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let reader =
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;

@@ -35,6 +35,8 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
     println!("  CSC API   {base}/csc/v2/info (and /csc/v1)");
     println!("  NEAC API  {base}/neac/v1/get_certificate, /sign, /get_transaction");
     println!("  phone     {base}/phone  (citizens approve signature requests)");
+    println!("  citizens  {base}/dang-ky (register), {base}/tai-khoan (account)");
+    println!("  officers  {base}/can-bo (door-to-door enrolment, phone-first)");
     println!("  CRLs      {base}/crl/root.crl, {base}/crl/citizen-ca/<shard>.crl");
     println!(
         "data: {} ({} database, {} keystore){}",
@@ -54,9 +56,34 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
         );
     }
     if demo {
-        println!(
-            "demo accounts: none yet (citizen log-in arrives with enrolment); demo certificates:"
-        );
+        let csv = ctx.data_dir.join("demo-population.csv");
+        if let (Ok(enrolled), Ok(other)) = (
+            first_adult(&csv),
+            (1..50)
+                .map(|i| adult_at(&csv, i))
+                .find(|a| a.as_ref().is_ok_and(|a| !a.phone.is_empty()))
+                .unwrap_or_else(|| adult_at(&csv, 1)),
+        ) {
+            println!("demo accounts:");
+            println!(
+                "  field officer   {base}/can-bo   can-bo.demo / {DEMO_STAFF_PASSWORD} (commune {})",
+                enrolled.commune
+            );
+            println!("  provider staff  vnpt.demo / {DEMO_STAFF_PASSWORD} (VNPT-CA demo)");
+            println!(
+                "  enrolled citizen {} ({}, born {}), signing PIN {DEMO_PIN}: {base}/tai-khoan, {base}/phone",
+                enrolled.cccd, enrolled.name, enrolled.birth
+            );
+            println!(
+                "  register online  {base}/dang-ky as {} ({}, born {}); the code goes to {} — read it with: kyso --data-dir {} sms outbox",
+                other.cccd,
+                other.name,
+                other.birth,
+                other.phone,
+                ctx.data_dir.display()
+            );
+        }
+        println!("demo certificates:");
         for c in ca
             .store()
             .list_certificates(&Default::default())
@@ -86,9 +113,37 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
             },
         )
         .await?;
-    let state = kyso_server::AppState::new(ca, options)
+    let citizens = kyso_citizens::Citizens::new(ca.clone(), remote.clone()).await?;
+    let mut state = kyso_server::AppState::new(ca, options)
         .await?
-        .with_remote(remote);
+        .with_remote(remote)
+        .with_citizens(citizens);
+    if let Some(issuer) = &args.oidc_issuer {
+        let secret_file = args
+            .oidc_client_secret_file
+            .as_ref()
+            .context("--oidc-issuer needs --oidc-client-secret-file")?;
+        let secret = std::fs::read_to_string(secret_file)
+            .with_context(|| format!("reading {}", secret_file.display()))?;
+        let config = kyso_oidc::OidcConfig::new(
+            issuer,
+            args.oidc_client_id
+                .as_deref()
+                .context("--oidc-issuer needs --oidc-client-id")?,
+            secret.trim(),
+            format!("{public_url}/oidc/callback"),
+        );
+        let client = kyso_oidc::OidcClient::discover(config)
+            .await
+            .with_context(|| format!("OpenID provider {issuer}"))?;
+        let channel = if args.oidc_channel == "provincial-app" {
+            kyso_store::enrolment::Channel::ProvincialApp
+        } else {
+            kyso_store::enrolment::Channel::Vneid
+        };
+        println!("  OpenID    {issuer} ({})", channel.as_str());
+        state = state.with_oidc(client, channel);
+    }
     let _maintenance = state.spawn_maintenance();
     kyso_server::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
@@ -143,5 +198,97 @@ async fn seed_demo(ctx: &Context, public_url: &str) -> anyhow::Result<()> {
         validity_days: None,
     })
     .await?;
+    seed_campaign(ctx, ca).await
+}
+
+/// The demo campaign: two providers, a generated register of 2,000 adults of Huế, staff
+/// accounts, and one citizen already enrolled door to door.
+async fn seed_campaign(ctx: &Context, ca: kyso_ca::Ca) -> anyhow::Result<()> {
+    for (id, name) in DEMO_PROVIDERS {
+        ca.add_provider(id, name).await?;
+    }
+    let csv = ctx.data_dir.join("demo-population.csv");
+    super::population::generate("46", 2_000, &csv, 46)?;
+    super::population::import(ctx, &csv, false).await?;
+    let first = first_adult(&csv)?;
+    let ca = Arc::new(ctx.load_ca().await?);
+    let remote = ctx.remote(ca.clone()).await?;
+    let citizens = kyso_citizens::Citizens::new(ca, remote).await?;
+    let officer = citizens
+        .add_staff(
+            "can-bo.demo",
+            "Cán bộ xã (demo)",
+            kyso_store::citizens::StaffRole::Commune,
+            &first.commune,
+            DEMO_STAFF_PASSWORD,
+        )
+        .await?;
+    citizens
+        .add_staff(
+            "vnpt.demo",
+            "Nhân viên VNPT (demo)",
+            kyso_store::citizens::StaffRole::Provider,
+            "vnpt-demo",
+            DEMO_STAFF_PASSWORD,
+        )
+        .await?;
+    let b: Vec<&str> = first.birth.split('-').collect();
+    let qr = format!(
+        "{}||{}|{}{}{}|{}|Huế|01012022",
+        first.cccd, first.name, b[2], b[1], b[0], first.sex
+    );
+    citizens
+        .enrol(kyso_citizens::EnrolmentRequest {
+            cccd: first.cccd.clone(),
+            provider: "vnpt-demo".into(),
+            proof: kyso_citizens::Proof::DoorToDoor {
+                officer,
+                card_qr: qr,
+            },
+            pin: DEMO_PIN.into(),
+            totp: false,
+            algorithm: KeyAlgorithm::P256,
+        })
+        .await?;
     Ok(())
+}
+
+const DEMO_PROVIDERS: [(&str, &str); 2] = [
+    ("vnpt-demo", "VNPT-CA (demo)"),
+    ("viettel-demo", "Viettel-CA (demo)"),
+];
+const DEMO_STAFF_PASSWORD: &str = "kyso-demo-2026";
+const DEMO_PIN: &str = "246813";
+
+/// One adult of the demo register.
+struct DemoAdult {
+    cccd: String,
+    name: String,
+    birth: String,
+    sex: String,
+    phone: String,
+    commune: String,
+}
+
+/// The `n`-th adult (0-based) of the generated register file.
+fn adult_at(csv: &std::path::Path, n: usize) -> anyhow::Result<DemoAdult> {
+    let text = std::fs::read_to_string(csv)?;
+    let line = text
+        .lines()
+        .nth(n + 1)
+        .context("the demo register is too short")?;
+    let f: Vec<&str> = line.split(',').collect();
+    anyhow::ensure!(f.len() >= 7, "unexpected demo register line {line:?}");
+    Ok(DemoAdult {
+        cccd: f[0].into(),
+        name: f[1].into(),
+        birth: f[2].into(),
+        sex: f[3].into(),
+        phone: f[4].into(),
+        commune: f[6].into(),
+    })
+}
+
+fn first_adult(csv: &std::path::Path) -> anyhow::Result<DemoAdult> {
+    adult_at(csv, 0)
 }
