@@ -89,6 +89,32 @@ pub struct Enrolled {
     pub free_until: UnixTime,
 }
 
+/// Which of the card's name, date of birth and sex differ from the register entry.
+fn card_differences(
+    card: &CardText,
+    person: &PersonRecord,
+) -> Result<Vec<&'static str>, CitizenError> {
+    let birth = Date::parse_iso(&person.birth_date).ok_or_else(|| {
+        CitizenError::InvalidInput("the register's date of birth is not a date".into())
+    })?;
+    let sex = Sex::parse_vi(&person.sex)
+        .ok_or_else(|| CitizenError::InvalidInput("the register's sex is unreadable".into()))?;
+    let registered_name = PersonName::parse(&person.full_name)
+        .map(|n| n.as_str().to_lowercase())
+        .unwrap_or_default();
+    let mut differs = Vec::new();
+    if card.name.as_str().to_lowercase() != registered_name {
+        differs.push("name");
+    }
+    if card.birth_date != birth {
+        differs.push("date of birth");
+    }
+    if card.sex != sex {
+        differs.push("sex");
+    }
+    Ok(differs)
+}
+
 /// The new credential's activation and key type.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NewKey<'a> {
@@ -127,7 +153,6 @@ impl Citizens {
     pub async fn enrol(&self, req: EnrolmentRequest) -> Result<Enrolled, CitizenError> {
         let cccd =
             Cccd::parse(req.cccd.trim()).map_err(|e| CitizenError::InvalidInput(e.to_string()))?;
-        let person = self.person(cccd.as_str()).await?;
         // What the citizen typed is checked before the proof, which may spend a one-time
         // code: a weak PIN or an unknown provider must not burn it.
         kyso_auth::pin::Pin::choose(&req.pin)
@@ -141,7 +166,10 @@ impl Citizens {
         {
             return Err(CitizenError::UnknownProvider(req.provider.clone()));
         }
-        let channel = self.check_proof(&person, &req).await?;
+        // The proof comes first: nothing about the register is revealed to someone who
+        // has not proven anything (a stranger cannot tell a registered number from
+        // another, nor an out-of-scope officer read a citizen's details).
+        let (person, channel) = self.check_proof(cccd.as_str(), &req).await?;
         if let Some(active) = self.store().active_enrolment(cccd.as_str()).await? {
             return Err(CitizenError::AlreadyEnrolled(active.provider));
         }
@@ -170,44 +198,65 @@ impl Citizens {
             .map_or_else(|| self.now(), |e| e.created_at))
     }
 
-    /// The channel the proof stands for, if it proves this citizen.
+    /// The register entry of the citizen the proof proves, and the channel it stands for.
     async fn check_proof(
         &self,
-        person: &PersonRecord,
+        cccd: &str,
         req: &EnrolmentRequest,
-    ) -> Result<Channel, CitizenError> {
+    ) -> Result<(PersonRecord, Channel), CitizenError> {
         match &req.proof {
             Proof::DoorToDoor { officer, card_qr } => {
-                if !officer.may_enrol(person, &req.provider) {
-                    return Err(CitizenError::Forbidden(format!(
-                        "staff {} ({} {}) cannot enrol citizens of commune {}",
-                        officer.id(),
-                        officer.role().as_str(),
-                        officer.scope(),
-                        person.commune_code
-                    )));
-                }
                 let card = CardText::parse(card_qr, Date::today_in_vietnam(self.now()))
                     .map_err(|e| CitizenError::CardMismatch(e.to_string()))?;
-                let birth = Date::parse_iso(&person.birth_date).ok_or_else(|| {
-                    CitizenError::InvalidInput(format!(
-                        "the register's date of birth {:?} is not a date",
-                        person.birth_date
-                    ))
-                })?;
-                let sex = Sex::parse_vi(&person.sex).ok_or_else(|| {
-                    CitizenError::InvalidInput(format!("the register's sex {:?}", person.sex))
-                })?;
-                card.matches(&person.cccd, &person.full_name, birth, sex)
-                    .map_err(|e| CitizenError::CardMismatch(e.to_string()))?;
-                Ok(Channel::DoorToDoor)
+                if card.cccd.as_str() != cccd {
+                    return Err(CitizenError::CardMismatch(
+                        "the card is for another CCCD number".into(),
+                    ));
+                }
+                let person = self.store().get_person(cccd).await?;
+                let allowed = person
+                    .as_ref()
+                    .is_some_and(|p| officer.may_enrol(p, &req.provider));
+                // A card check reads the register: logged like any staff read.
+                self.store()
+                    .log_access(&kyso_store::citizens::AccessRecord {
+                        at: self.now(),
+                        staff: officer.id().to_owned(),
+                        cccd: cccd.to_owned(),
+                        reason: "door-to-door enrolment".into(),
+                        what: "card check".into(),
+                        allowed,
+                    })
+                    .await?;
+                let person = match person {
+                    Some(p) if allowed => p,
+                    // The same answer whether or not the citizen is registered.
+                    _ => {
+                        return Err(CitizenError::Forbidden(format!(
+                            "citizen {cccd} is not in {}'s scope ({} {})",
+                            officer.id(),
+                            officer.role().as_str(),
+                            officer.scope()
+                        )));
+                    }
+                };
+                let differs = card_differences(&card, &person)?;
+                if !differs.is_empty() {
+                    // Names of the fields only: the register's values are not shown.
+                    return Err(CitizenError::CardMismatch(format!(
+                        "the card's {} differ from the register",
+                        differs.join(", ")
+                    )));
+                }
+                Ok((person, Channel::DoorToDoor))
             }
             Proof::Online { challenge, code } => {
-                let cccd = self.check_code(challenge, code, "enrol").await?;
-                if cccd != person.cccd {
+                // The code decides whose enrolment this is; any failure reads the same.
+                let proven = self.check_code(challenge, code, "enrol").await?;
+                if proven != cccd {
                     return Err(CitizenError::InvalidCode);
                 }
-                Ok(Channel::Online)
+                Ok((self.person(cccd).await?, Channel::Online))
             }
             Proof::Oidc { channel, identity } => {
                 if !matches!(channel, Channel::ProvincialApp | Channel::Vneid) {
@@ -218,12 +267,12 @@ impl Citizens {
                 if identity.level < 2 {
                     return Err(CitizenError::LevelTooLow(identity.level));
                 }
-                if identity.cccd != person.cccd {
+                if identity.cccd != cccd {
                     return Err(CitizenError::Forbidden(
                         "the identity login is another citizen's".into(),
                     ));
                 }
-                Ok(*channel)
+                Ok((self.person(cccd).await?, *channel))
             }
         }
     }
@@ -306,6 +355,18 @@ impl Citizens {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(cccd = %person.cccd, provider = %provider.id, channel = channel.as_str(), serial = %enrolment.serial, "citizen enrolled");
+        // The citizen hears of every certificate issued in their name, whoever asked for it
+        // (a field officer cannot enrol someone quietly).
+        if let Some(phone) = &person.phone {
+            let body = format!(
+                "kyso: chu ky so cua ban da duoc cap boi {} (so hieu {}). Neu ban khong dang ky, hay bao ngay cho nha cung cap.",
+                provider.id,
+                &enrolment.serial[..8.min(enrolment.serial.len())]
+            );
+            if let Err(e) = self.store().queue_sms(phone, &body, now).await {
+                tracing::warn!(error = %e, "the enrolment notice could not be queued");
+            }
+        }
         Ok(Enrolled {
             credential_id: credential.id,
             certificate: issuance.cert,

@@ -54,6 +54,29 @@ impl Citizens {
             .ok_or(CitizenError::NotEnrolled)
     }
 
+    /// Refuses a citizen's change while the provider or operator holds the certificate
+    /// suspended: switching, renewing or revoking would otherwise lift their suspension.
+    async fn ensure_not_held(
+        &self,
+        actor: &Actor,
+        e: &EnrolmentRecord,
+    ) -> Result<(), CitizenError> {
+        if !matches!(actor, Actor::Citizen(_)) {
+            return Ok(());
+        }
+        let suspended = self
+            .store()
+            .get_certificate(&e.serial)
+            .await?
+            .is_some_and(|c| c.status == kyso_core::CertStatus::Suspended);
+        if suspended && self.store().suspended_by(&e.id).await?.as_deref() != Some("citizen") {
+            return Err(CitizenError::Forbidden(
+                "the provider has suspended this certificate; contact them first".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn status_error(e: kyso_ca::CaError) -> CitizenError {
         match e {
             kyso_ca::CaError::Store(kyso_store::StoreError::Status { source, .. }) => {
@@ -126,6 +149,7 @@ impl Citizens {
         pin: Option<&str>,
     ) -> Result<CertificateRecord, CitizenError> {
         let (_, e) = self.enrolment_for(actor, cccd).await?;
+        self.ensure_not_held(actor, &e).await?;
         if let Actor::Citizen(_) = actor {
             let credential = self.credential_of(&e).await?;
             self.remote
@@ -165,6 +189,7 @@ impl Citizens {
                 "the citizen is already with {provider}"
             )));
         }
+        self.ensure_not_held(actor, &e).await?;
         let old = self.credential_of(&e).await?;
         if let Actor::Citizen(_) = actor {
             self.remote
@@ -205,7 +230,13 @@ impl Citizens {
         new_pin: &str,
         algorithm: KeyAlgorithm,
     ) -> Result<Enrolled, CitizenError> {
+        if matches!(actor, Actor::Staff(_)) {
+            return Err(CitizenError::Forbidden(
+                "only the citizen (or the operator) renews: the new PIN is theirs".into(),
+            ));
+        }
         let (person, e) = self.enrolment_for(actor, cccd).await?;
+        self.ensure_not_held(actor, &e).await?;
         let cert = self
             .store()
             .get_certificate(&e.serial)
@@ -266,17 +297,9 @@ impl Citizens {
         }
         let (_, e) = self.enrolment_for(actor, cccd).await?;
         let credential = self.credential_of(&e).await?;
-        let m = credential
-            .metering
-            .ok_or_else(|| CitizenError::InvalidInput("this credential is not metered".into()))?;
-        let quota = m.quota.saturating_add(signatures);
-        if !self
-            .store()
-            .set_signature_quota(&credential.id, quota, self.now())
+        self.store()
+            .add_signature_quota(&credential.id, signatures, self.now())
             .await?
-        {
-            return Err(CitizenError::NotEnrolled);
-        }
-        Ok(quota)
+            .ok_or_else(|| CitizenError::InvalidInput("this credential is not metered".into()))
     }
 }

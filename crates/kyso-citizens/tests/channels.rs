@@ -72,6 +72,19 @@ async fn door_to_door_enrols_with_the_providers_ca_and_the_credential_signs(env:
         .unwrap();
     assert_eq!(e.enrolment.channel, Channel::DoorToDoor);
     enrolled_and_usable(env, LAN, &e, VNPT).await;
+    // The citizen is told on the registered phone, and the card check is in the access log.
+    let sms = env.store.sms_outbox(LAN.phone, 1).await.unwrap();
+    assert!(sms[0].body.contains("da duoc cap boi vnpt"), "{sms:?}");
+    let log = env
+        .store
+        .access_log(Some(LAN.cccd), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (log[0].staff.as_str(), log[0].what.as_str(), log[0].allowed),
+        ("can-bo-a", "card check", true)
+    );
 }
 
 async fn a_card_that_differs_from_the_register_is_refused(env: &Env) {
@@ -101,6 +114,14 @@ async fn a_card_that_differs_from_the_register_is_refused(env: &Env) {
             matches!(r, Err(CitizenError::CardMismatch(_))),
             "{qr}: {r:?}"
         );
+        // The register's values are never shown to whoever typed the card.
+        let message = r.unwrap_err().to_string();
+        assert!(
+            !message.contains(LAN.name)
+                && !message.contains("1990-03-04")
+                && !message.contains("04031990"),
+            "{message}"
+        );
     }
     nothing_stored(env, LAN).await;
     // The register's own card passes.
@@ -126,7 +147,17 @@ async fn an_officer_of_another_commune_is_forbidden(env: &Env) {
             ))
             .await;
         assert!(matches!(r, Err(CitizenError::Forbidden(_))), "{r:?}");
+        // Nothing about the citizen (not even their commune) in the refusal.
+        let message = r.unwrap_err().to_string();
+        assert!(!message.contains(env.commune_of(LAN)), "{message}");
     }
+    // Refused card checks are logged too.
+    let log = env
+        .store
+        .access_log(Some(LAN.cccd), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(log.iter().filter(|a| !a.allowed).count(), 2, "{log:?}");
     nothing_stored(env, LAN).await;
     let own = env
         .staff("can-bo-a", StaffRole::Commune, env.commune_of(LAN))

@@ -46,7 +46,7 @@ pub enum RemoteError {
     CertificateNotUsable(String),
     /// The signing quota is used up (VNPT's gateway answers 65000): nothing was signed.
     #[error(
-        "the signing quota is used up ({used} of {quota} signatures charged); public-service signatures are free only during the first year — buy more signatures from the provider"
+        "the citizen's signing quota is used up; public-service signatures are free only during the first year — more signatures are bought from the provider"
     )]
     QuotaExceeded {
         /// Signatures charged so far.

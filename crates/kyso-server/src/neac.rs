@@ -161,20 +161,38 @@ struct SignReq {
     documents: Vec<Document>,
 }
 
+/// A citizen's credential for `user` (`CCCD:…` or the bare number): the campaign
+/// credential if they have one (after a switch or renewal the older ones are revoked), else
+/// the newest.
+async fn citizens_credential(
+    s: &AppState,
+    remote: &kyso_remote::RemoteSigning,
+    user: &str,
+) -> Result<Option<String>, RemoteError> {
+    let list = remote.list(user).await?;
+    let active =
+        s.ca.store()
+            .active_enrolment(user.trim().trim_start_matches("CCCD:"))
+            .await?;
+    let pick = active.and_then(|e| list.iter().position(|c| c.serial == e.serial));
+    Ok(match pick {
+        Some(i) => list.into_iter().nth(i),
+        None => list.into_iter().next_back(),
+    }
+    .map(|c| c.id))
+}
+
 async fn sign(State(s): State<AppState>, body: Bytes) -> Response {
     let (remote, client, req) = match portal::<SignReq>(&s, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    // The credential: named, or the citizen's first.
+    // The credential: named, or the citizen's.
     let credential = match (req.credential_id, req.user_id) {
         (Some(c), _) => c,
-        (None, Some(user)) => match remote.list(&user).await {
-            // The newest credential: after a switch or renewal the older ones are revoked.
-            Ok(list) => match list.into_iter().next_back() {
-                Some(c) => c.id,
-                None => return error(RemoteError::UnknownCredential(user)),
-            },
+        (None, Some(user)) => match citizens_credential(&s, &remote, &user).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return error(RemoteError::UnknownCredential(user)),
             Err(e) => return error(e),
         },
         (None, None) => {

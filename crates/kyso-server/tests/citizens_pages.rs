@@ -1246,3 +1246,47 @@ async fn renewal_is_offered_in_the_last_days_and_sessions_expire() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn form_posts_from_another_site_are_refused() {
+    let e = env().await;
+    let a = register_online(
+        &e,
+        LAN,
+        "Nguyễn Thị Lan",
+        "1990-03-15",
+        "0912345678",
+        "vnpt-demo",
+    )
+    .await;
+    let session = a.cookie("kyso_citizen").unwrap();
+    let serial = e.store.active_enrolment(LAN).await.unwrap().unwrap().serial;
+    let cross = |origin: Option<&str>, fetch_site: Option<&str>| {
+        let mut req = Request::post("/tai-khoan/tam-dung")
+            .header(header::HOST, "kyso.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, session.as_str());
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        if let Some(f) = fetch_site {
+            req = req.header("sec-fetch-site", f);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    for (origin, site) in [
+        (Some("https://evil.example"), None),
+        (Some("null"), None),
+        (None, Some("cross-site")),
+    ] {
+        let r = send(&e, cross(origin, site)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{origin:?} {site:?}");
+        let cert = e.store.get_certificate(&serial).await.unwrap().unwrap();
+        assert_eq!(cert.status, kyso_core::CertStatus::Valid);
+    }
+    // The site's own form goes through.
+    let r = send(&e, cross(Some("http://kyso.example"), Some("same-origin"))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let cert = e.store.get_certificate(&serial).await.unwrap().unwrap();
+    assert_eq!(cert.status, kyso_core::CertStatus::Suspended);
+}

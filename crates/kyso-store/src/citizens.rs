@@ -142,6 +142,8 @@ pub trait CitizenStore: Send + Sync {
     ) -> Result<Option<OtpChallenge>, StoreError>;
     /// Marks a challenge used. False if it was used already (a replay lost the race).
     async fn use_otp(&self, id: &str, now: UnixTime) -> Result<bool, StoreError>;
+    /// Queues a notice for the SMS gateway.
+    async fn queue_sms(&self, phone: &str, body: &str, at: UnixTime) -> Result<(), StoreError>;
     /// The SMS outbox, newest first, optionally for one phone.
     async fn sms_outbox(
         &self,
@@ -395,6 +397,21 @@ macro_rules! impl_citizen_store {
                     .await?
                     .rows_affected();
                 Ok(n == 1)
+            }
+
+            async fn queue_sms(
+                &self,
+                phone: &str,
+                body: &str,
+                at: kyso_core::UnixTime,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query("INSERT INTO sms_outbox (phone, body, created_at) VALUES ($1, $2, $3)")
+                    .bind(phone)
+                    .bind(body)
+                    .bind(at.seconds())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn sms_outbox(

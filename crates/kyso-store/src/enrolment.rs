@@ -158,14 +158,15 @@ pub trait EnrolmentStore: Send + Sync {
         credential: &CredentialRecord,
         why: Replacement,
     ) -> Result<EnrolmentRecord, StoreError>;
-    /// Sets a metered credential's quota (a provider sold a package). False if the
+    /// Adds `signatures` to a metered credential's quota (a provider sold a package), in
+    /// one statement, so concurrent sales all count. The new quota, or None if the
     /// credential is unknown or not metered.
-    async fn set_signature_quota(
+    async fn add_signature_quota(
         &self,
         credential_id: &str,
-        quota: u64,
+        signatures: u64,
         at: UnixTime,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<u64>, StoreError>;
     /// Records who suspended the enrolment's certificate (None when resumed).
     async fn set_suspended_by(
         &self,
@@ -346,37 +347,37 @@ macro_rules! impl_enrolment_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn set_signature_quota(
+            async fn add_signature_quota(
                 &self,
                 credential_id: &str,
-                quota: u64,
+                signatures: u64,
                 at: kyso_core::UnixTime,
-            ) -> Result<bool, $crate::StoreError> {
-                let quota = i64::try_from(quota).unwrap_or(i64::MAX);
+            ) -> Result<Option<u64>, $crate::StoreError> {
+                let n = i64::try_from(signatures).unwrap_or(i64::MAX);
                 let mut tx = self.begin_write().await?;
-                let n = sqlx::query(
-                    "UPDATE credentials SET signature_quota = $1 WHERE id = $2 AND signature_quota IS NOT NULL",
+                let quota: Option<i64> = sqlx::query_scalar(
+                    "UPDATE credentials SET signature_quota = signature_quota + $1 \
+                     WHERE id = $2 AND signature_quota IS NOT NULL RETURNING signature_quota",
                 )
-                .bind(quota)
+                .bind(n)
                 .bind(credential_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n != 1 {
-                    return Ok(false);
-                }
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(quota) = quota else {
+                    return Ok(None);
+                };
                 append_audit(
                     &mut tx,
                     at,
                     &[$crate::AuditEntry {
                         action: "credential.quota".into(),
                         subject: credential_id.to_owned(),
-                        detail: format!("quota={quota}"),
+                        detail: format!("added={n} quota={quota}"),
                     }],
                 )
                 .await?;
                 tx.commit().await?;
-                Ok(true)
+                Ok(Some(quota.max(0) as u64))
             }
 
             async fn set_suspended_by(

@@ -1609,7 +1609,17 @@ async fn a_quota_is_never_overrun_by_concurrent_signatures(db: &Db) {
     // Only the signatures made are in the log (8 authorisations + 5 signatures).
     assert_eq!(s.log_entries_of(&c.id).await.unwrap().len(), 13);
     // A package bought raises the quota; an unmetered or unknown credential has none.
-    assert!(s.set_signature_quota(&c.id, 10, now).await.unwrap());
+    // Concurrent sales all count.
+    let sales: Vec<_> = (0..4)
+        .map(|_| {
+            let store = db.store.clone();
+            let id = c.id.clone();
+            tokio::spawn(async move { store.add_signature_quota(&id, 2, now).await.unwrap() })
+        })
+        .collect();
+    for sale in sales {
+        assert!(sale.await.unwrap().is_some());
+    }
     assert_eq!(
         s.get_credential(&c.id)
             .await
@@ -1618,9 +1628,9 @@ async fn a_quota_is_never_overrun_by_concurrent_signatures(db: &Db) {
             .metering
             .unwrap()
             .quota,
-        10
+        11
     );
-    assert!(!s.set_signature_quota("nope", 10, now).await.unwrap());
+    assert_eq!(s.add_signature_quota("nope", 10, now).await.unwrap(), None);
 }
 
 async fn a_revocation_ends_the_enrolment(db: &Db) {

@@ -349,7 +349,13 @@ fn campaign(k: &Kyso) {
     ]);
     assert_eq!(shown["cccd"], a.cccd.as_str(), "{shown}");
     let log = k.json(&["staff", "access-log", "--cccd", &a.cccd]);
-    let log = log.as_array().unwrap();
+    let all = log.as_array().unwrap();
+    // Door-to-door card checks are staff reads too: three by can-bo.a, one refused to
+    // can-bo.b (the other commune).
+    let checks: Vec<_> = all.iter().filter(|e| e["what"] == "card check").collect();
+    assert_eq!(checks.len(), 4, "{all:?}");
+    assert_eq!(checks.iter().filter(|e| e["allowed"] == false).count(), 1);
+    let log: Vec<_> = all.iter().filter(|e| e["what"] == "citizen record").collect();
     assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(log[0]["staff"], "can-bo.a");
     assert_eq!(log[0]["allowed"], true);

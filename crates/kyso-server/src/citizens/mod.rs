@@ -66,6 +66,42 @@ pub fn routes() -> Router<AppState> {
         .route("/can-bo/tra-cuu", post(staff::lookup))
         .route("/api/staff/citizens/{cccd}", get(staff::api_read))
         .layer(axum::middleware::from_fn(ui::remember_lang))
+        .layer(axum::middleware::from_fn(same_origin_posts))
+}
+
+/// Refuses a form post that another site made the browser send: `Sec-Fetch-Site:
+/// cross-site`, or an `Origin` whose host is not the one the request is addressed to.
+/// SameSite=Strict cookies already keep sessions out of such posts in current browsers;
+/// this also covers older phone browsers that ignore SameSite, and posts that need no
+/// session (asking for a login code).
+async fn same_origin_posts(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{Method, StatusCode, header};
+    use axum::response::IntoResponse;
+    if req.method() == Method::POST {
+        let h = req.headers();
+        let cross_site = h
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"cross-site");
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+        let foreign_origin = h
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|origin| {
+                let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+                origin == "null" || host.is_none_or(|host| origin_host != host)
+            });
+        if cross_site || foreign_origin {
+            return (
+                StatusCode::FORBIDDEN,
+                "cross-site form posts are refused / không chấp nhận biểu mẫu gửi từ trang khác",
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
 }
 
 impl AppState {

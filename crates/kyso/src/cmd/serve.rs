@@ -113,6 +113,12 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
             },
         )
         .await?;
+    // Where citizens' browsers come back from the OpenID provider: the public URL given
+    // now, else the one chosen at `ca init` (what certificates and pages name).
+    let site = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| ca.urls().base().to_owned());
     let citizens = kyso_citizens::Citizens::new(ca.clone(), remote.clone()).await?;
     let mut state = kyso_server::AppState::new(ca, options)
         .await?
@@ -131,7 +137,7 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
                 .as_deref()
                 .context("--oidc-issuer needs --oidc-client-id")?,
             secret.trim(),
-            format!("{public_url}/oidc/callback"),
+            format!("{}/oidc/callback", site.trim_end_matches('/')),
         );
         let client = kyso_oidc::OidcClient::discover(config)
             .await
