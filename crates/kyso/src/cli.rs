@@ -95,6 +95,9 @@ pub enum Command {
     Sms(SmsCommand),
     /// The campaign's policy: free months, included signatures, renewal window.
     Campaign(CampaignArgs),
+    /// A VietQR payment code (NAPAS, EMVCo): prints the payload the banking apps scan, and
+    /// writes it as a QR image.
+    Vietqr(VietqrArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -922,4 +925,39 @@ pub enum BenchCommand {
         #[arg(long)]
         no_baseline: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct VietqrArgs {
+    /// The beneficiary bank's NAPAS BIN, 6 digits (e.g. 970403).
+    #[arg(long)]
+    pub bin: String,
+    /// The beneficiary's account number (or card number with --card).
+    #[arg(long)]
+    pub account: String,
+    /// --account is a card number (service QRIBFTTC) rather than an account (QRIBFTTA).
+    #[arg(long)]
+    pub card: bool,
+    /// The amount in đồng, plain digits; without it the code is static and the payer
+    /// types the amount.
+    #[arg(long)]
+    pub amount: Option<String>,
+    /// The bill number the payment comes back with.
+    #[arg(long)]
+    pub bill: Option<String>,
+    /// The transfer message, unaccented (e.g. "le phi khai sinh").
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// Write the QR code as a PNG here.
+    #[arg(long)]
+    pub png: Option<PathBuf>,
+    /// Pixels per module in the PNG.
+    #[arg(long, default_value_t = 8)]
+    pub scale: u32,
+    /// Write the QR code as an SVG here.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -12,6 +12,7 @@ mod provider;
 mod remote;
 mod serve;
 mod verify;
+mod vietqr;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -46,5 +47,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Campaign(a) => citizens::campaign(&ctx, a).await,
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
+        Command::Vietqr(a) => vietqr::run(a),
     }
 }
