@@ -9,6 +9,7 @@ pub mod citizens;
 pub mod csc;
 pub mod neac;
 pub mod phone;
+pub mod verify;
 
 use axum::Router;
 use axum::body::Body;
@@ -43,6 +44,7 @@ pub struct AppState {
     options: Options,
     metrics: PrometheusHandle,
     crls: Arc<CrlCache>,
+    verify_limit: Arc<verify::Limits>,
 }
 
 /// Settings of the HTTP tier (`kyso serve` options).
@@ -108,6 +110,9 @@ impl AppState {
             options,
             metrics,
             crls: Arc::default(),
+            verify_limit: Arc::new(verify::Limits::new(
+                verify::DEFAULT_VERIFICATIONS_PER_MINUTE,
+            )),
         })
     }
 
@@ -121,6 +126,14 @@ impl AppState {
     /// `citizens`.
     pub fn with_citizens(mut self, citizens: kyso_citizens::Citizens) -> Self {
         self.citizens = Some(Arc::new(citizens));
+        self
+    }
+
+    /// Allows `per_minute` verifications (`POST /verify`) per client per minute (one
+    /// bucket for everyone when the server is not served with the peer's address);
+    /// [`verify::DEFAULT_VERIFICATIONS_PER_MINUTE`] unless set.
+    pub fn with_verify_rate(mut self, per_minute: u32) -> Self {
+        self.verify_limit = Arc::new(verify::Limits::new(per_minute));
         self
     }
 
@@ -172,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/neac/v1", neac::routes())
         .nest("/phone", phone::routes())
         .merge(citizens::routes())
+        .merge(verify::routes())
         .with_state(state)
 }
 
@@ -192,6 +206,7 @@ async fn home(State(s): State<AppState>) -> Html<String> {
          <p>Nền tảng chữ ký số cho công dân. Trạng thái: <a href=\"/healthz\">hoạt động</a> · <a href=\"/metrics\">metrics</a></p>\
          <p><a href=\"/dang-ky\">Đăng ký chữ ký số (công dân)</a> · <a href=\"/tai-khoan\">Tài khoản của tôi</a> · <a href=\"/can-bo\">Cán bộ</a></p>\
          <p><a href=\"/phone\">Xác nhận yêu cầu ký (điện thoại)</a></p>\
+         <p><a href=\"/verify\">Kiểm tra chữ ký số trên tài liệu</a> (không cần đăng nhập)</p>\
          <p>OCSP: <code>/ocsp</code> · TSA (RFC 3161): <code>/tsa</code> · CSC: <code>/csc/v2</code> · NEAC: <code>/neac/v1</code> · CRL: <a href=\"/crl/root.crl\">/crl/root.crl</a>, <code>/crl/&lt;ca&gt;/&lt;shard&gt;.crl</code></p>\
          <h2>Chứng thư CA</h2><ul>{rows}</ul></body></html>"
     ))
@@ -273,7 +288,13 @@ async fn shard_crl(
     }
 }
 
-async fn serve_crl(s: &AppState, slug: &str, shard: Option<u16>) -> Response {
+/// A CRL built within the last [`CRL_CACHE_SECONDS`], or a fresh one (then cached): what
+/// `/crl/…` serves and what the verification page consults in-process.
+async fn cached_crl(
+    s: &AppState,
+    slug: &str,
+    shard: Option<u16>,
+) -> Result<axum::body::Bytes, kyso_ca::CaError> {
     let key = (slug.to_owned(), shard);
     let cached = s
         .crls
@@ -282,31 +303,35 @@ async fn serve_crl(s: &AppState, slug: &str, shard: Option<u16>) -> Response {
         .expect("CRL cache lock")
         .get(&key)
         .cloned();
-    let body = match cached {
-        Some((at, der)) if at.elapsed().as_secs() < CRL_CACHE_SECONDS => der,
-        _ => match s.ca.crl(slug, shard).await {
-            Ok(der) => {
-                let der = axum::body::Bytes::from(der);
-                s.crls
-                    .entries
-                    .lock()
-                    .expect("CRL cache lock")
-                    .insert(key, (std::time::Instant::now(), der.clone()));
-                metrics::counter!("kyso_crls_built_total").increment(1);
-                der
-            }
-            Err(kyso_ca::CaError::Config(_)) => {
-                return (StatusCode::NOT_FOUND, "unknown CRL").into_response();
-            }
-            Err(e) => {
-                tracing::error!(error = %e, slug, ?shard, "building a CRL failed");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "CRL temporarily unavailable",
-                )
-                    .into_response();
-            }
-        },
+    match cached {
+        Some((at, der)) if at.elapsed().as_secs() < CRL_CACHE_SECONDS => Ok(der),
+        _ => {
+            let der = axum::body::Bytes::from(s.ca.crl(slug, shard).await?);
+            s.crls
+                .entries
+                .lock()
+                .expect("CRL cache lock")
+                .insert(key, (std::time::Instant::now(), der.clone()));
+            metrics::counter!("kyso_crls_built_total").increment(1);
+            Ok(der)
+        }
+    }
+}
+
+async fn serve_crl(s: &AppState, slug: &str, shard: Option<u16>) -> Response {
+    let body = match cached_crl(s, slug, shard).await {
+        Ok(der) => der,
+        Err(kyso_ca::CaError::Config(_)) => {
+            return (StatusCode::NOT_FOUND, "unknown CRL").into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, slug, ?shard, "building a CRL failed");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "CRL temporarily unavailable",
+            )
+                .into_response();
+        }
     };
     (
         [
@@ -492,7 +517,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // With the peer's address, so that per-client limits (the public verification page)
+    // are per client rather than one bucket for everyone.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -16,7 +16,7 @@ mod account;
 mod register;
 mod session;
 mod staff;
-mod ui;
+pub(crate) mod ui;
 
 use crate::AppState;
 use axum::Router;
