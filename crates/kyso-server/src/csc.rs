@@ -122,6 +122,21 @@ fn client(s: &AppState, headers: &HeaderMap) -> Result<String, CscError> {
     Ok(remote(s)?.client_of(token.trim())?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/csc/v2/info",
+    tag = "csc",
+    summary = "Service information (CSC `info`)",
+    description = "Also served at `/csc/v1/info`. v1 and v2 field names are both accepted on both paths.",
+    responses(
+        (status = 200, description = "Success", body = schema::InfoResponse),
+        (status = 400, description = "`invalid_request` (missing or bad parameter, unknown credential), `invalid_pin`, `invalid_otp`, `invalid_hash`", body = schema::CscErrorBody),
+        (status = 401, description = "`invalid_token`, `expired_token` or `invalid_client`", body = schema::CscErrorBody),
+        (status = 403, description = "`access_denied`: the client's signing quota is used up", body = schema::CscErrorBody),
+        (status = 500, description = "`server_error`", body = schema::CscErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: remote signing is not configured", body = schema::CscErrorBody),
+    ),
+)]
 fn info(State(s): State<AppState>, version: &'static str) -> CscResult {
     let base = s.ca.urls().base().to_owned();
     Ok(axum::Json(json!({
@@ -139,8 +154,9 @@ fn info(State(s): State<AppState>, version: &'static str) -> CscResult {
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TokenReq {
+    #[schema(required = true, nullable = false)]
     grant_type: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
@@ -148,6 +164,26 @@ struct TokenReq {
 
 /// `oauth2/token`: client credentials, as a form or JSON, credentials in the body or in
 /// HTTP Basic.
+#[utoipa::path(
+    post,
+    path = "/csc/v2/oauth2/token",
+    tag = "csc",
+    summary = "OAuth 2.0 client-credentials token",
+    description = "Also served at `/csc/v1/oauth2/token`. `grant_type=client_credentials`; the client id and secret in the body or in HTTP Basic.",
+    request_body(content(
+        (TokenReq = "application/x-www-form-urlencoded"),
+        (TokenReq = "application/json"),
+    )),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "Success", body = schema::TokenResponse),
+        (status = 400, description = "`invalid_request` (missing or bad parameter, unknown credential), `invalid_pin`, `invalid_otp`, `invalid_hash`", body = schema::CscErrorBody),
+        (status = 401, description = "`invalid_token`, `expired_token` or `invalid_client`", body = schema::CscErrorBody),
+        (status = 403, description = "`access_denied`: the client's signing quota is used up", body = schema::CscErrorBody),
+        (status = 500, description = "`server_error`", body = schema::CscErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: remote signing is not configured", body = schema::CscErrorBody),
+    ),
+)]
 async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
     let json_body = headers
         .get(header::CONTENT_TYPE)
@@ -190,12 +226,30 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Cs
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ListReq {
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "userID")]
     user_id: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/csc/v2/credentials/list",
+    tag = "csc",
+    summary = "The credential IDs of a user (CCCD)",
+    description = "Also served at `/csc/v1/credentials/list`. v1 and v2 field names are both accepted on both paths.",
+    request_body(content = ListReq, content_type = "application/json"),
+    security(("csc_bearer" = [])),
+    responses(
+        (status = 200, description = "Success", body = schema::ListResponse),
+        (status = 400, description = "`invalid_request` (missing or bad parameter, unknown credential), `invalid_pin`, `invalid_otp`, `invalid_hash`", body = schema::CscErrorBody),
+        (status = 401, description = "`invalid_token`, `expired_token` or `invalid_client`", body = schema::CscErrorBody),
+        (status = 403, description = "`access_denied`: the client's signing quota is used up", body = schema::CscErrorBody),
+        (status = 500, description = "`server_error`", body = schema::CscErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: remote signing is not configured", body = schema::CscErrorBody),
+    ),
+)]
 async fn list(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
     client(&s, &headers)?;
     let req: ListReq = parse(&body)?;
@@ -211,15 +265,34 @@ async fn list(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Csc
     Ok(axum::Json(json!({ "credentialIDs": ids })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct InfoReq {
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "credentialID")]
     credential_id: Option<String>,
+    /// `none`, `single` (default) or `chain`.
     certificates: Option<String>,
     #[serde(rename = "certInfo", default)]
     cert_info: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/csc/v2/credentials/info",
+    tag = "csc",
+    summary = "A credential's key, certificate and authorisation modes",
+    description = "Also served at `/csc/v1/credentials/info`. v1 and v2 field names are both accepted on both paths.",
+    request_body(content = InfoReq, content_type = "application/json"),
+    security(("csc_bearer" = [])),
+    responses(
+        (status = 200, description = "Success", body = schema::CredentialInfoResponse),
+        (status = 400, description = "`invalid_request` (missing or bad parameter, unknown credential), `invalid_pin`, `invalid_otp`, `invalid_hash`", body = schema::CscErrorBody),
+        (status = 401, description = "`invalid_token`, `expired_token` or `invalid_client`", body = schema::CscErrorBody),
+        (status = 403, description = "`access_denied`: the client's signing quota is used up", body = schema::CscErrorBody),
+        (status = 500, description = "`server_error`", body = schema::CscErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: remote signing is not configured", body = schema::CscErrorBody),
+    ),
+)]
 async fn credential_info(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
     client(&s, &headers)?;
     let req: InfoReq = parse(&body)?;
@@ -272,12 +345,16 @@ async fn credential_info(State(s): State<AppState>, headers: HeaderMap, body: By
     Ok(axum::Json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AuthorizeReq {
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "credentialID")]
     credential_id: Option<String>,
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "numSignatures")]
     num_signatures: Option<u32>,
+    /// Base64 hashes to be signed (v1 name `hash` accepted); without PIN and OTP, the
+    /// citizen approves these on the phone.
     #[serde(default, alias = "hash")]
     hashes: Vec<String>,
     #[serde(rename = "PIN")]
@@ -287,6 +364,23 @@ struct AuthorizeReq {
     description: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/csc/v2/credentials/authorize",
+    tag = "csc",
+    summary = "Authorise signatures: with PIN/OTP returns a SAD; without, starts an approval on the citizen's phone",
+    description = "Also served at `/csc/v1/credentials/authorize`. v1 and v2 field names are both accepted on both paths.",
+    request_body(content = AuthorizeReq, content_type = "application/json"),
+    security(("csc_bearer" = [])),
+    responses(
+        (status = 200, description = "Success", body = schema::AuthorizeResponse),
+        (status = 400, description = "`invalid_request` (missing or bad parameter, unknown credential), `invalid_pin`, `invalid_otp`, `invalid_hash`", body = schema::CscErrorBody),
+        (status = 401, description = "`invalid_token`, `expired_token` or `invalid_client`", body = schema::CscErrorBody),
+        (status = 403, description = "`access_denied`: the client's signing quota is used up", body = schema::CscErrorBody),
+        (status = 500, description = "`server_error`", body = schema::CscErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: remote signing is not configured", body = schema::CscErrorBody),
+    ),
+)]
 async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
     let client = client(&s, &headers)?;
     let req: AuthorizeReq = parse(&body)?;
@@ -343,22 +437,44 @@ async fn authorize(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct SignHashReq {
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "credentialID")]
     credential_id: Option<String>,
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "SAD")]
     sad: Option<String>,
+    /// Base64 hashes to sign (v1 name `hash` accepted).
     #[serde(default, alias = "hash")]
     hashes: Vec<String>,
+    /// Dotted OID of the hash algorithm (v1 name `hashAlgo` accepted).
     #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo")]
     hash_algo: Option<String>,
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "signAlgo")]
     sign_algo: Option<String>,
     #[serde(rename = "signAlgoParams")]
     sign_algo_params: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/csc/v2/signatures/signHash",
+    tag = "csc",
+    summary = "Sign hashes with an authorised credential",
+    description = "Also served at `/csc/v1/signatures/signHash`. v1 and v2 field names are both accepted on both paths.",
+    request_body(content = SignHashReq, content_type = "application/json"),
+    security(("csc_bearer" = [])),
+    responses(
+        (status = 200, description = "Success", body = schema::SignHashResponse),
+        (status = 400, description = "`invalid_request` (missing or bad parameter, unknown credential), `invalid_pin`, `invalid_otp`, `invalid_hash`", body = schema::CscErrorBody),
+        (status = 401, description = "`invalid_token`, `expired_token` or `invalid_client`", body = schema::CscErrorBody),
+        (status = 403, description = "`access_denied`: the client's signing quota is used up", body = schema::CscErrorBody),
+        (status = 500, description = "`server_error`", body = schema::CscErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: remote signing is not configured", body = schema::CscErrorBody),
+    ),
+)]
 async fn sign_hash(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
     let client = client(&s, &headers)?;
     let req: SignHashReq = parse(&body)?;
@@ -382,15 +498,36 @@ async fn sign_hash(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
     Ok(axum::Json(json!({ "signatures": signatures })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct TimestampReq {
+    #[schema(required = true, nullable = false)]
+    /// Base64 hash to time-stamp.
     hash: Option<String>,
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "hashAlgorithmOID", alias = "hashAlgo")]
     hash_algo: Option<String>,
+    /// Hexadecimal nonce of at most 64 bits.
     nonce: Option<String>,
 }
 
 /// `signatures/timestamp`: an RFC 3161 token from kyso's TSA for a hash.
+#[utoipa::path(
+    post,
+    path = "/csc/v2/signatures/timestamp",
+    tag = "csc",
+    summary = "An RFC 3161 time-stamp token from kyso's TSA for a hash",
+    description = "Also served at `/csc/v1/signatures/timestamp`. v1 and v2 field names are both accepted on both paths.",
+    request_body(content = TimestampReq, content_type = "application/json"),
+    security(("csc_bearer" = [])),
+    responses(
+        (status = 200, description = "Success", body = schema::TimestampResponse),
+        (status = 400, description = "`invalid_request` (missing or bad parameter, unknown credential), `invalid_pin`, `invalid_otp`, `invalid_hash`", body = schema::CscErrorBody),
+        (status = 401, description = "`invalid_token`, `expired_token` or `invalid_client`", body = schema::CscErrorBody),
+        (status = 403, description = "`access_denied`: the client's signing quota is used up", body = schema::CscErrorBody),
+        (status = 500, description = "`server_error`", body = schema::CscErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: remote signing is not configured", body = schema::CscErrorBody),
+    ),
+)]
 async fn timestamp(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
     client(&s, &headers)?;
     let req: TimestampReq = parse(&body)?;
@@ -423,14 +560,33 @@ async fn timestamp(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ExtendReq {
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "credentialID")]
     credential_id: Option<String>,
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "SAD")]
     sad: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/csc/v2/credentials/extendTransaction",
+    tag = "csc",
+    summary = "Extend a SAD's validity",
+    description = "Also served at `/csc/v1/credentials/extendTransaction`. v1 and v2 field names are both accepted on both paths.",
+    request_body(content = ExtendReq, content_type = "application/json"),
+    security(("csc_bearer" = [])),
+    responses(
+        (status = 200, description = "Success", body = schema::SadResponse),
+        (status = 400, description = "`invalid_request` (missing or bad parameter, unknown credential), `invalid_pin`, `invalid_otp`, `invalid_hash`", body = schema::CscErrorBody),
+        (status = 401, description = "`invalid_token`, `expired_token` or `invalid_client`", body = schema::CscErrorBody),
+        (status = 403, description = "`access_denied`: the client's signing quota is used up", body = schema::CscErrorBody),
+        (status = 500, description = "`server_error`", body = schema::CscErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: remote signing is not configured", body = schema::CscErrorBody),
+    ),
+)]
 async fn extend(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
     let client = client(&s, &headers)?;
     let req: ExtendReq = parse(&body)?;
@@ -446,14 +602,32 @@ async fn extend(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> C
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CheckReq {
+    #[schema(required = true, nullable = false)]
     #[serde(rename = "transactionID")]
     transaction_id: Option<String>,
 }
 
 /// `credentials/authorizeCheck`: the state of an asynchronous authorisation; the SAD once
 /// the citizen approved.
+#[utoipa::path(
+    post,
+    path = "/csc/v2/credentials/authorizeCheck",
+    tag = "csc",
+    summary = "Poll an asynchronous authorisation (kyso extension)",
+    description = "Also served at `/csc/v1/credentials/authorizeCheck`. v1 and v2 field names are both accepted on both paths.",
+    request_body(content = CheckReq, content_type = "application/json"),
+    security(("csc_bearer" = [])),
+    responses(
+        (status = 200, description = "Success", body = schema::AuthorizeCheckResponse),
+        (status = 400, description = "`invalid_request` (missing or bad parameter, unknown credential), `invalid_pin`, `invalid_otp`, `invalid_hash`", body = schema::CscErrorBody),
+        (status = 401, description = "`invalid_token`, `expired_token` or `invalid_client`", body = schema::CscErrorBody),
+        (status = 403, description = "`access_denied`: the client's signing quota is used up", body = schema::CscErrorBody),
+        (status = 500, description = "`server_error`", body = schema::CscErrorBody),
+        (status = 503, description = "`temporarily_unavailable`: remote signing is not configured", body = schema::CscErrorBody),
+    ),
+)]
 async fn authorize_check(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> CscResult {
     use kyso_remote::transactions::RequestStatus;
     let client = client(&s, &headers)?;
@@ -474,4 +648,188 @@ async fn authorize_check(State(s): State<AppState>, headers: HeaderMap, body: By
             None => json!({"status": "approved"}),
         },
     }))
+}
+
+/// The CSC API's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    info,
+    token,
+    list,
+    credential_info,
+    authorize,
+    extend,
+    authorize_check,
+    sign_hash,
+    timestamp
+))]
+struct CscApi;
+
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    <CscApi as utoipa::OpenApi>::openapi()
+}
+
+/// Response shapes, for the OpenAPI document only (the handlers build them with `json!`).
+#[allow(dead_code)]
+mod schema {
+    use utoipa::ToSchema;
+
+    /// A CSC error (`{"error", "error_description"}`).
+    #[derive(ToSchema)]
+    pub struct CscErrorBody {
+        /// `invalid_request`, `invalid_client`, `invalid_token`, `expired_token`,
+        /// `invalid_pin`, `invalid_otp`, `invalid_hash`, `access_denied` (signing quota used
+        /// up), `unsupported_grant_type`, `server_error` or `temporarily_unavailable`.
+        #[schema(example = "invalid_request")]
+        error: String,
+        /// What went wrong (server faults are only "internal error").
+        error_description: String,
+    }
+
+    /// `info`.
+    #[derive(ToSchema)]
+    pub struct InfoResponse {
+        /// `2.0.0.2` on v2, `1.0.4.0` on v1.
+        specs: String,
+        name: String,
+        logo: String,
+        region: String,
+        lang: String,
+        description: String,
+        #[serde(rename = "authType")]
+        auth_type: Vec<String>,
+        /// Base URL of the OAuth 2.0 server (`oauth2/token`).
+        oauth2: String,
+        methods: Vec<String>,
+    }
+
+    /// `oauth2/token`.
+    #[derive(ToSchema)]
+    pub struct TokenResponse {
+        access_token: String,
+        /// Always `Bearer`.
+        token_type: String,
+        /// Seconds.
+        expires_in: i64,
+    }
+
+    /// `credentials/list`.
+    #[derive(ToSchema)]
+    pub struct ListResponse {
+        #[serde(rename = "credentialIDs")]
+        credential_ids: Vec<String>,
+    }
+
+    /// `credentials/info`.
+    #[derive(ToSchema)]
+    pub struct CredentialInfoResponse {
+        key: CredentialKey,
+        cert: CredentialCert,
+        /// Always `explicit`.
+        #[serde(rename = "authMode")]
+        auth_mode: String,
+        #[serde(rename = "PIN")]
+        pin: serde_json::Value,
+        /// Present when the credential has a TOTP second factor.
+        #[serde(rename = "OTP")]
+        otp: Option<serde_json::Value>,
+        /// Always `2`.
+        #[serde(rename = "SCAL")]
+        scal: String,
+        /// Largest number of hashes per authorisation.
+        multisign: u32,
+        lang: String,
+    }
+
+    /// The key of a credential.
+    #[derive(ToSchema)]
+    pub struct CredentialKey {
+        /// `enabled`, or `disabled` once the PIN is locked.
+        status: String,
+        /// Key algorithm OIDs.
+        algo: Vec<String>,
+        /// Key length in bits.
+        len: u32,
+    }
+
+    /// The certificate of a credential.
+    #[derive(ToSchema)]
+    pub struct CredentialCert {
+        /// `valid`, `expired`, `suspended` or `revoked`.
+        status: String,
+        /// Base64 DER certificates as asked by `certificates`.
+        certificates: Vec<String>,
+        /// With `certInfo`.
+        #[serde(rename = "serialNumber")]
+        serial_number: Option<String>,
+        /// With `certInfo`.
+        #[serde(rename = "subjectDN")]
+        subject_dn: Option<String>,
+        /// With `certInfo` (RFC 3339).
+        #[serde(rename = "validFrom")]
+        valid_from: Option<String>,
+        /// With `certInfo` (RFC 3339).
+        #[serde(rename = "validTo")]
+        valid_to: Option<String>,
+    }
+
+    /// `credentials/authorize`: a SAD (with PIN or OTP), or a pending approval (without).
+    #[derive(ToSchema)]
+    #[serde(untagged)]
+    pub enum AuthorizeResponse {
+        /// Authorised.
+        Sad(SadResponse),
+        /// Waiting for the citizen: poll `credentials/authorizeCheck`.
+        Pending(PendingResponse),
+    }
+
+    /// A Signature Activation Data.
+    #[derive(ToSchema)]
+    pub struct SadResponse {
+        #[serde(rename = "SAD")]
+        sad: String,
+        /// Seconds.
+        #[serde(rename = "expiresIn")]
+        expires_in: i64,
+    }
+
+    /// An approval waiting on the citizen's phone.
+    #[derive(ToSchema)]
+    pub struct PendingResponse {
+        #[serde(rename = "transactionID")]
+        transaction_id: String,
+        /// Shown on the citizen's phone, to compare.
+        #[serde(rename = "shortCode")]
+        short_code: String,
+        /// Seconds.
+        #[serde(rename = "expiresIn")]
+        expires_in: i64,
+    }
+
+    /// `credentials/authorizeCheck`.
+    #[derive(ToSchema)]
+    pub struct AuthorizeCheckResponse {
+        /// `pending`, `approved`, `rejected` or `expired`.
+        status: String,
+        /// Once approved.
+        #[serde(rename = "SAD")]
+        sad: Option<String>,
+        /// Once approved (seconds).
+        #[serde(rename = "expiresIn")]
+        expires_in: Option<i64>,
+    }
+
+    /// `signatures/signHash`.
+    #[derive(ToSchema)]
+    pub struct SignHashResponse {
+        /// Base64 signature values, in the order of the hashes.
+        signatures: Vec<String>,
+    }
+
+    /// `signatures/timestamp`.
+    #[derive(ToSchema)]
+    pub struct TimestampResponse {
+        /// Base64 DER RFC 3161 time-stamp token.
+        timestamp: String,
+    }
 }

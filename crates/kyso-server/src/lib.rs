@@ -8,6 +8,7 @@
 pub mod citizens;
 pub mod csc;
 pub mod neac;
+pub mod openapi;
 pub mod phone;
 pub mod verify;
 
@@ -172,6 +173,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(health))
+        .route("/openapi.json", get(openapi::serve))
         .route("/metrics", get(metrics))
         .route("/ca/{file}", get(ca_certificate))
         .route("/crl/{file}", get(root_crl))
@@ -212,6 +214,16 @@ async fn home(State(s): State<AppState>) -> Html<String> {
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    summary = "Health: whether the database answers",
+    responses(
+        (status = 200, description = "Healthy", body = openapi::Health),
+        (status = 503, description = "`status` is `unavailable`", body = openapi::Health),
+    ),
+)]
 async fn health(State(s): State<AppState>) -> Response {
     metrics::counter!("kyso_http_requests_total", "route" => "healthz").increment(1);
     // A cheap indexed read proves the database answers (COUNT(*) would scan on PostgreSQL).
@@ -244,6 +256,20 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/ca/{file}",
+    tag = "pki",
+    summary = "A CA certificate (the caIssuers URL): `{slug}.cer` DER, `{slug}.pem` PEM",
+    params(("file" = String, Path, description = "`root.cer`, `<authority>.cer` or `.pem`")),
+    responses(
+        (status = 200, description = "The certificate", content(
+            (openapi::Binary = "application/pkix-cert"),
+            (String = "application/x-pem-file"),
+        )),
+        (status = 404, description = "Unknown authority or file", body = String, content_type = "text/plain"),
+    ),
+)]
 /// `GET /ca/{slug}.cer`: the DER certificate named in caIssuers; `.pem` gives PEM.
 async fn ca_certificate(State(s): State<AppState>, Path(file): Path<String>) -> Response {
     let (slug, pem) = match (file.strip_suffix(".cer"), file.strip_suffix(".pem")) {
@@ -266,6 +292,17 @@ async fn ca_certificate(State(s): State<AppState>, Path(file): Path<String>) -> 
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/crl/{file}",
+    tag = "pki",
+    summary = "The root's CRL of CA certificates (`root.crl`)",
+    params(("file" = String, Path, description = "`root.crl`")),
+    responses(
+        (status = 200, description = "DER CRL", body = openapi::Binary, content_type = "application/pkix-crl"),
+        (status = 404, description = "Unknown CRL", body = String, content_type = "text/plain"),
+    ),
+)]
 /// `GET /crl/root.crl`: the root's CRL of CA certificates.
 async fn root_crl(State(s): State<AppState>, Path(file): Path<String>) -> Response {
     match file.strip_suffix(".crl") {
@@ -274,6 +311,20 @@ async fn root_crl(State(s): State<AppState>, Path(file): Path<String>) -> Respon
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/crl/{ca}/{file}",
+    tag = "pki",
+    summary = "One shard of an issuing CA's CRL (the CRL distribution point in certificates)",
+    params(
+        ("ca" = String, Path, description = "The issuing authority's slug"),
+        ("file" = String, Path, description = "`<shard>.crl`"),
+    ),
+    responses(
+        (status = 200, description = "DER CRL", body = openapi::Binary, content_type = "application/pkix-crl"),
+        (status = 404, description = "Unknown CRL", body = String, content_type = "text/plain"),
+    ),
+)]
 /// `GET /crl/{ca}/{shard}.crl`: one shard of an issuing CA's CRL.
 async fn shard_crl(
     State(s): State<AppState>,
@@ -346,6 +397,16 @@ async fn serve_crl(s: &AppState, slug: &str, shard: Option<u16>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/log/sth",
+    tag = "service",
+    summary = "The latest signed tree head of the signature transparency log",
+    responses(
+        (status = 200, description = "The tree head, signed by the TSA", body = openapi::TreeHead),
+        (status = 404, description = "No tree head signed yet", body = String, content_type = "text/plain"),
+    ),
+)]
 /// `GET /log/sth`: the latest signed tree head of the signature transparency log.
 async fn log_head(State(s): State<AppState>) -> Response {
     match s.ca.store().latest_log_head().await {
@@ -404,6 +465,18 @@ fn ocsp_error(http: StatusCode, status: ErrorStatus) -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    post,
+    path = "/ocsp",
+    tag = "pki",
+    summary = "OCSP (RFC 6960)",
+    request_body(content = openapi::Binary, content_type = "application/ocsp-request"),
+    responses(
+        (status = 200, description = "DER OCSP response", body = openapi::Binary, content_type = "application/ocsp-response"),
+        (status = 413, description = "Request too large (malformedRequest)", body = openapi::Binary, content_type = "application/ocsp-response"),
+        (status = 415, description = "Wrong Content-Type (malformedRequest)", body = openapi::Binary, content_type = "application/ocsp-response"),
+    ),
+)]
 /// `POST /ocsp` with an `application/ocsp-request` body (RFC 6960 Appendix A.1).
 async fn ocsp_post(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     if !content_type_is(&headers, "application/ocsp-request") {
@@ -418,6 +491,17 @@ async fn ocsp_post(State(s): State<AppState>, headers: HeaderMap, body: Body) ->
     ocsp_answer(&s, &bytes).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/ocsp/{request}",
+    tag = "pki",
+    summary = "OCSP by GET (RFC 6960 Appendix A.1; cacheable)",
+    params(("request" = String, Path, description = "URL-encoded base64 of the DER OCSP request")),
+    responses(
+        (status = 200, description = "DER OCSP response", body = openapi::Binary, content_type = "application/ocsp-response"),
+        (status = 414, description = "Request too large (malformedRequest)", body = openapi::Binary, content_type = "application/ocsp-response"),
+    ),
+)]
 /// `GET /ocsp/{base64 of the DER request}` (URL-encoded, RFC 6960 Appendix A.1): what
 /// HTTP caches and CDNs can hold.
 async fn ocsp_get(State(s): State<AppState>, Path(request): Path<String>) -> Response {
@@ -483,6 +567,18 @@ fn tsa_reply(http: StatusCode, body: Vec<u8>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    post,
+    path = "/tsa",
+    tag = "pki",
+    summary = "Time-stamping (RFC 3161)",
+    request_body(content = openapi::Binary, content_type = "application/timestamp-query"),
+    responses(
+        (status = 200, description = "DER time-stamp response", body = openapi::Binary, content_type = "application/timestamp-reply"),
+        (status = 413, description = "Request too large (badDataFormat)", body = openapi::Binary, content_type = "application/timestamp-reply"),
+        (status = 415, description = "Wrong Content-Type (badRequest)", body = openapi::Binary, content_type = "application/timestamp-reply"),
+    ),
+)]
 /// `POST /tsa` with an `application/timestamp-query` body (RFC 3161 §3.4).
 async fn tsa_post(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     use kyso_pki::tsp::{FailureInfo, rejection};

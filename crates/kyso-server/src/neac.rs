@@ -116,6 +116,22 @@ struct CertReq {
     user_id: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/neac/v1/get_certificate",
+    tag = "neac",
+    summary = "A citizen's certificates, by CCCD",
+    request_body(content = schema::CertRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "`status` 0 with the certificates", body = schema::CertificatesAnswer),
+        (status = 400, description = "`status` 400: invalid request", body = schema::NeacError),
+        (status = 401, description = "`status` 401: unknown portal or wrong `sp_password`", body = schema::NeacError),
+        (status = 403, description = "`status` 65000: the portal's signing quota is used up", body = schema::NeacError),
+        (status = 404, description = "`status` 404: unknown credential or transaction", body = schema::NeacError),
+        (status = 500, description = "`status` 500: internal error", body = schema::NeacError),
+        (status = 503, description = "`status` 503: remote signing is not configured", body = schema::NeacError),
+    ),
+)]
 async fn get_certificate(State(s): State<AppState>, body: Bytes) -> Response {
     let (remote, _, req) = match portal::<CertReq>(&s, &body).await {
         Ok(x) => x,
@@ -182,6 +198,22 @@ async fn citizens_credential(
     .map(|c| c.id))
 }
 
+#[utoipa::path(
+    post,
+    path = "/neac/v1/sign",
+    tag = "neac",
+    summary = "Ask the citizen to sign documents (approved on their phone)",
+    request_body(content = schema::SignRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "`status` 0: the transaction waits for the citizen", body = schema::SignAnswer),
+        (status = 400, description = "`status` 400: invalid request", body = schema::NeacError),
+        (status = 401, description = "`status` 401: unknown portal or wrong `sp_password`", body = schema::NeacError),
+        (status = 403, description = "`status` 65000: the portal's signing quota is used up", body = schema::NeacError),
+        (status = 404, description = "`status` 404: unknown credential or transaction", body = schema::NeacError),
+        (status = 500, description = "`status` 500: internal error", body = schema::NeacError),
+        (status = 503, description = "`status` 503: remote signing is not configured", body = schema::NeacError),
+    ),
+)]
 async fn sign(State(s): State<AppState>, body: Bytes) -> Response {
     let (remote, client, req) = match portal::<SignReq>(&s, &body).await {
         Ok(x) => x,
@@ -229,6 +261,22 @@ struct TxReq {
     transaction_id: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/neac/v1/get_transaction",
+    tag = "neac",
+    summary = "Poll a signing transaction",
+    request_body(content = schema::TransactionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "`status` 1 signed (with `signatures`), 4000 waiting, 4001 expired, 4002 rejected", body = schema::TransactionAnswer),
+        (status = 400, description = "`status` 400: invalid request", body = schema::NeacError),
+        (status = 401, description = "`status` 401: unknown portal or wrong `sp_password`", body = schema::NeacError),
+        (status = 403, description = "`status` 65000: the portal's signing quota is used up", body = schema::NeacError),
+        (status = 404, description = "`status` 404: unknown credential or transaction", body = schema::NeacError),
+        (status = 500, description = "`status` 500: internal error", body = schema::NeacError),
+        (status = 503, description = "`status` 503: remote signing is not configured", body = schema::NeacError),
+    ),
+)]
 async fn get_transaction(State(s): State<AppState>, body: Bytes) -> Response {
     let (remote, client, req) = match portal::<TxReq>(&s, &body).await {
         Ok(x) => x,
@@ -275,5 +323,141 @@ async fn get_transaction(State(s): State<AppState>, body: Bytes) -> Response {
                 json!({"transaction_id": id, "signatures": signatures}),
             )
         }
+    }
+}
+
+/// The NEAC-style API's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_certificate, sign, get_transaction))]
+struct NeacApi;
+
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    <NeacApi as utoipa::OpenApi>::openapi()
+}
+
+/// Request and response shapes, for the OpenAPI document only: the handlers read the
+/// portal's credentials and the request from the same body, and answer with `json!`.
+#[allow(dead_code)]
+mod schema {
+    use utoipa::ToSchema;
+
+    /// `get_certificate` request.
+    #[derive(ToSchema)]
+    pub struct CertRequest {
+        /// The portal's kyso client id.
+        sp_id: String,
+        /// The portal's kyso client secret.
+        sp_password: String,
+        /// The citizen's CCCD (`CCCD:` prefix optional).
+        user_id: String,
+    }
+
+    /// `sign` request: `credential_id`, or `user_id` for the citizen's current credential.
+    #[derive(ToSchema)]
+    pub struct SignRequest {
+        /// The portal's kyso client id.
+        sp_id: String,
+        /// The portal's kyso client secret.
+        sp_password: String,
+        /// The citizen's CCCD.
+        user_id: Option<String>,
+        /// A credential (takes precedence over `user_id`).
+        credential_id: Option<String>,
+        /// What the citizen is asked to sign.
+        description: Option<String>,
+        /// The documents' hashes and names.
+        documents: Vec<Document>,
+    }
+
+    /// A document to sign.
+    #[derive(ToSchema)]
+    pub struct Document {
+        /// Base64 hash (SHA-256/384/512).
+        hash: String,
+        /// The name the citizen sees.
+        name: String,
+    }
+
+    /// `get_transaction` request.
+    #[derive(ToSchema)]
+    pub struct TransactionRequest {
+        /// The portal's kyso client id.
+        sp_id: String,
+        /// The portal's kyso client secret.
+        sp_password: String,
+        transaction_id: String,
+    }
+
+    /// An error: `{"status", "message", "data": null}`.
+    #[derive(ToSchema)]
+    pub struct NeacError {
+        /// 400, 401, 404, 500, 503 or 65000 (signing quota used up).
+        status: i64,
+        message: String,
+        /// Always null.
+        data: Option<serde_json::Value>,
+    }
+
+    /// `get_certificate` answer.
+    #[derive(ToSchema)]
+    pub struct CertificatesAnswer {
+        /// 0.
+        status: i64,
+        message: String,
+        data: Vec<Certificate>,
+    }
+
+    /// One of the citizen's certificates.
+    #[derive(ToSchema)]
+    pub struct Certificate {
+        credential_id: String,
+        serial_number: String,
+        subject: String,
+        /// Base64 DER certificate.
+        cert_data: String,
+        /// Base64 DER issuer certificates.
+        chain_data: Vec<String>,
+        /// RFC 3339.
+        valid_from: String,
+        /// RFC 3339.
+        valid_to: String,
+        /// `valid`, or the certificate's status.
+        status: String,
+    }
+
+    /// `sign` answer.
+    #[derive(ToSchema)]
+    pub struct SignAnswer {
+        /// 0.
+        status: i64,
+        message: String,
+        data: SignData,
+    }
+
+    /// A transaction waiting for the citizen.
+    #[derive(ToSchema)]
+    pub struct SignData {
+        transaction_id: String,
+        /// Shown on the citizen's phone, to compare.
+        short_code: String,
+        /// Seconds.
+        expires_in: i64,
+    }
+
+    /// `get_transaction` answer.
+    #[derive(ToSchema)]
+    pub struct TransactionAnswer {
+        /// 1 signed, 4000 waiting for the citizen, 4001 expired, 4002 rejected.
+        status: i64,
+        message: String,
+        data: TransactionData,
+    }
+
+    /// A transaction's state.
+    #[derive(ToSchema)]
+    pub struct TransactionData {
+        transaction_id: String,
+        /// Once signed: base64 signature values, in document order.
+        signatures: Option<Vec<String>>,
     }
 }

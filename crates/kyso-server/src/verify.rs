@@ -212,6 +212,28 @@ struct Upload {
 }
 
 /// `POST /verify`: multipart `file` (signed PDF or `.p7s`) and optional `data`.
+#[utoipa::path(
+    post,
+    path = "/verify",
+    tag = "verify",
+    summary = "Verify a signed PDF, or a .p7s with its data (no login)",
+    description = "Answers JSON with `Accept: application/json`, else the HTML report page. \
+        Uploads are held in memory only; at most 20 MiB; rate-limited per client.",
+    params(
+        ("lang" = Option<String>, Query, description = "`vi` (default) or `en`: language of the sentences"),
+        ("Accept" = String, Header, description = "`application/json` for the JSON report"),
+    ),
+    request_body(content = schema::Upload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The report (`kyso verify --json`)", body = schema::Report),
+        (status = 400, description = "`malformed_form`, `no_file`, `not_a_signature`, `missing_data`, `not_a_pdf`; \
+            `unreadable` (with the `report`)", body = schema::VerifyError),
+        (status = 413, description = "`too_large`", body = schema::VerifyError),
+        (status = 429, description = "`rate_limited` (see `Retry-After`)", body = schema::VerifyError),
+        (status = 500, description = "`internal`", body = schema::VerifyError),
+        (status = 503, description = "`unavailable`: too many verifications running", body = schema::VerifyError),
+    ),
+)]
 async fn verify(State(s): State<AppState>, lang: Lang, req: Request) -> Response {
     let json = wants_json(req.headers());
     let client = req
@@ -885,4 +907,138 @@ fn signature_card(lang: Lang, n: usize, s: &SignatureReport) -> String {
         field = esc(&s.field),
         msg = message(class, &s.message),
     )
+}
+
+/// The page's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(verify))]
+struct VerifyApi;
+
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    <VerifyApi as utoipa::OpenApi>::openapi()
+}
+
+/// Shapes for the OpenAPI document only: the report is `kyso_verify::Report` serialised
+/// (see that crate for the authoritative definition).
+#[allow(dead_code)]
+mod schema {
+    use utoipa::ToSchema;
+
+    /// The form.
+    #[derive(ToSchema)]
+    pub struct Upload {
+        /// The signed PDF, or a `.p7s` (CMS) signature.
+        #[schema(value_type = String, format = Binary)]
+        file: Vec<u8>,
+        /// With a detached `.p7s`: the data it signs.
+        #[schema(value_type = Option<String>, format = Binary)]
+        data: Option<Vec<u8>>,
+    }
+
+    /// A refusal.
+    #[derive(ToSchema)]
+    pub struct VerifyError {
+        /// Machine-readable reason.
+        error: String,
+        /// In the requested language.
+        message: String,
+        /// With `unreadable`: the report, whose `error` says why.
+        report: Option<Report>,
+    }
+
+    /// The verification report (`kyso_verify::Report`).
+    #[derive(ToSchema)]
+    pub struct Report {
+        /// The file's name, as given.
+        file: String,
+        /// One per signature, in form order.
+        signatures: Vec<SignatureReport>,
+        /// Whether every signature passed (and there is at least one).
+        all_passed: bool,
+        /// If the file could not be read at all.
+        error: Option<String>,
+    }
+
+    /// The verdict (ETSI EN 319 102-1).
+    #[derive(ToSchema)]
+    pub enum Indication {
+        /// Passed every check.
+        #[serde(rename = "TOTAL-PASSED")]
+        TotalPassed,
+        /// Not valid.
+        #[serde(rename = "TOTAL-FAILED")]
+        TotalFailed,
+        /// Could not be concluded.
+        #[serde(rename = "INDETERMINATE")]
+        Indeterminate,
+    }
+
+    /// The report on one signature (`kyso_verify::SignatureReport`).
+    #[derive(ToSchema)]
+    pub struct SignatureReport {
+        /// The signature field's name.
+        field: String,
+        /// `signature` or `document_timestamp`.
+        kind: String,
+        /// The signer's commonName (or the TSA's).
+        signer: Option<String>,
+        /// The signer's full subject.
+        signer_subject: Option<String>,
+        /// `/M`, as the signer claims (not proof).
+        claimed_time: Option<String>,
+        /// Unix seconds proven by a time-stamp.
+        timestamp_time: Option<i64>,
+        /// Whether the signature covers the whole file.
+        covers_whole_document: bool,
+        /// Null when hash and signature are fine, else why not.
+        integrity_error: Option<String>,
+        /// The path to a trust anchor (subjects, signer first), if found.
+        chain: Vec<String>,
+        /// Revocation status of each certificate of the path below the anchor.
+        revocation: Vec<Revocation>,
+        /// Null if valid or absent (see `has_timestamp`), else why not.
+        timestamp_error: Option<String>,
+        /// Whether a signature time-stamp is present.
+        has_timestamp: bool,
+        /// Changes made after signing.
+        changes: Vec<Change>,
+        /// `none`, `allowed` or `illegal`.
+        modification: String,
+        indication: Indication,
+        /// Why, when not passed: `FORMAT_FAILURE`, `HASH_FAILURE`, `SIG_CRYPTO_FAILURE`,
+        /// `REVOKED`, `SIG_CONSTRAINTS_FAILURE`, `NO_CERTIFICATE_CHAIN_FOUND`,
+        /// `NO_SIGNING_CERTIFICATE_FOUND`, `REVOKED_NO_POE`, `OUT_OF_BOUNDS_NO_POE`,
+        /// `TRY_LATER`, `CRYPTO_CONSTRAINTS_FAILURE`.
+        sub_indication: Option<String>,
+        /// One sentence saying all this, in the requested language.
+        message: String,
+        /// Details, for the curious (English).
+        details: Vec<String>,
+    }
+
+    /// The revocation status of one certificate.
+    #[derive(ToSchema)]
+    pub struct Revocation {
+        /// `good`, `revoked`, `not_applicable` or `unknown`.
+        status: String,
+        /// With `good` and `revoked`: where the answer came from.
+        source: Option<String>,
+        /// With `good`: when the answer was produced (Unix seconds).
+        checked_at: Option<i64>,
+        /// With `revoked`: since when (Unix seconds).
+        since: Option<i64>,
+        /// With `unknown`: why.
+        reason: Option<String>,
+    }
+
+    /// A change made after signing.
+    #[derive(ToSchema)]
+    pub struct Change {
+        /// `long_term_validation`, `signing`, `form_filling`, `annotations` or `illegal`.
+        level: String,
+        /// What it is, in English.
+        what: String,
+        /// The form field it fills, if any.
+        field: Option<String>,
+    }
 }

@@ -355,7 +355,10 @@ fn campaign(k: &Kyso) {
     let checks: Vec<_> = all.iter().filter(|e| e["what"] == "card check").collect();
     assert_eq!(checks.len(), 4, "{all:?}");
     assert_eq!(checks.iter().filter(|e| e["allowed"] == false).count(), 1);
-    let log: Vec<_> = all.iter().filter(|e| e["what"] == "citizen record").collect();
+    let log: Vec<_> = all
+        .iter()
+        .filter(|e| e["what"] == "citizen record")
+        .collect();
     assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(log[0]["staff"], "can-bo.a");
     assert_eq!(log[0]["allowed"], true);

@@ -35,6 +35,11 @@ pub struct OidcLogin {
     pub channel: Channel,
 }
 
+/// The staff API's part of `/openapi.json`.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    staff::openapi()
+}
+
 /// The citizen and staff routes (absolute paths; merged into the main router).
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -527,6 +527,26 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_owned(), password.to_owned()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/staff/citizens/{cccd}",
+    tag = "staff",
+    summary = "A citizen's record, for provider staff (every read is logged with its reason)",
+    params(
+        ("cccd" = String, Path, description = "The citizen's CCCD number"),
+        ("reason" = String, Query, description = "Why the record is read (required; logged)"),
+    ),
+    security(("staff_basic" = [])),
+    responses(
+        (status = 200, description = "The citizen's record", body = Object),
+        (status = 400, description = "`bad_request`: no reason, or a bad CCCD", body = ApiError),
+        (status = 401, description = "`unauthorized`: missing or wrong Basic credentials", body = ApiError),
+        (status = 403, description = "`forbidden`: the citizen is outside the staff member's scope (logged)", body = ApiError),
+        (status = 429, description = "`locked`: too many failed logins", body = ApiError),
+        (status = 500, description = "`server_error`", body = ApiError),
+        (status = 503, description = "`unavailable`: citizen services are not enabled", body = ApiError),
+    ),
+)]
 /// `GET /api/staff/citizens/{cccd}?reason=…` with HTTP Basic (staff id and password):
 /// 200 with the record, 401 without valid credentials, 400 without a reason, 403 out of
 /// scope (logged).
@@ -593,4 +613,23 @@ pub(super) async fn api_read(
         }
         Err(e) => api_error(status_of(&e), "bad_request", &e.to_string()),
     }
+}
+
+/// An error of the staff API.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ApiError {
+    /// `bad_request`, `unauthorized`, `forbidden`, `locked`, `server_error` or `unavailable`.
+    error: String,
+    /// What went wrong.
+    message: String,
+}
+
+/// The staff API's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api_read))]
+struct StaffApi;
+
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    <StaffApi as utoipa::OpenApi>::openapi()
 }
