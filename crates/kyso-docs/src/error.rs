@@ -25,4 +25,7 @@ pub enum DocError {
     /// The visible stamp could not be drawn.
     #[error("the visible stamp could not be drawn: {0}")]
     Stamp(String),
+    /// A document could not be rendered (text the font cannot show, a control character).
+    #[error("the document could not be rendered: {0}")]
+    Render(String),
 }

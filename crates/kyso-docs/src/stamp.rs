@@ -26,6 +26,20 @@ use std::io::Write as _;
 
 /// Noto Sans Regular (SIL Open Font License), the face every stamp is set in.
 static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/NotoSans-Regular.ttf");
+/// Noto Sans Bold (same licence), for headings of rendered documents.
+static BOLD: &[u8] = include_bytes!("../../../assets/fonts/NotoSans-Bold.ttf");
+
+/// Where the objects of an embedded font go: an incremental update, or a new document.
+pub(crate) trait ObjectSink {
+    /// Adds an object and returns its reference.
+    fn add_object(&mut self, object: Object) -> ObjRef;
+}
+
+impl ObjectSink for Update {
+    fn add_object(&mut self, object: Object) -> ObjRef {
+        self.add(object)
+    }
+}
 
 /// Largest font size used, in points; text is set at this size when the widget is roomy.
 pub const MAX_FONT_SIZE: f64 = 10.0;
@@ -150,7 +164,7 @@ pub fn add_appearance(
 }
 
 /// The stamp face, and the metrics layout and the font descriptor need from it.
-struct Font<'a> {
+pub(crate) struct Font<'a> {
     data: &'a [u8],
     face: ttf_parser::Face<'a>,
     units_per_em: f64,
@@ -158,13 +172,17 @@ struct Font<'a> {
 }
 
 /// The text as the font's (original) glyph ids, line by line, each with its character.
-struct Shaped {
-    lines: Vec<Vec<(char, u16)>>,
+pub(crate) struct Shaped {
+    pub(crate) lines: Vec<Vec<(char, u16)>>,
 }
 
 impl<'a> Font<'a> {
-    fn regular() -> Result<Font<'static>, StampError> {
+    pub(crate) fn regular() -> Result<Font<'static>, StampError> {
         Font::parse(REGULAR)
+    }
+
+    pub(crate) fn bold() -> Result<Font<'static>, StampError> {
+        Font::parse(BOLD)
     }
 
     fn parse(data: &'a [u8]) -> Result<Self, StampError> {
@@ -202,25 +220,31 @@ impl<'a> Font<'a> {
             .iter()
             .enumerate()
             .map(|(i, line)| {
-                compose_vietnamese(line)
-                    .into_iter()
-                    .map(|ch| {
-                        let glyph = (!ch.is_control())
-                            .then(|| self.face.glyph_index(ch))
-                            .flatten()
-                            .filter(|g| g.0 != 0);
-                        glyph
-                            .map(|g| (ch, g.0))
-                            .ok_or(StampError::MissingGlyph { ch, line: i + 1 })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
+                self.shape_line(line)
+                    .map_err(|ch| StampError::MissingGlyph { ch, line: i + 1 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Shaped { lines })
     }
 
+    /// One line as (character, glyph) pairs, after composing Vietnamese letters; the
+    /// first character without a glyph (control characters have none) is the error.
+    pub(crate) fn shape_line(&self, line: &str) -> Result<Vec<(char, u16)>, char> {
+        compose_vietnamese(line)
+            .into_iter()
+            .map(|ch| {
+                (!ch.is_control())
+                    .then(|| self.face.glyph_index(ch))
+                    .flatten()
+                    .filter(|g| g.0 != 0)
+                    .map(|g| (ch, g.0))
+                    .ok_or(ch)
+            })
+            .collect()
+    }
+
     /// A glyph's advance width in thousandths of the em, the unit of PDF glyph space.
-    fn advance(&self, glyph: u16) -> f64 {
+    pub(crate) fn advance(&self, glyph: u16) -> f64 {
         let units = self
             .face
             .glyph_hor_advance(ttf_parser::GlyphId(glyph))
@@ -239,17 +263,17 @@ impl<'a> Font<'a> {
 
     /// Height above the baseline, in thousandths of the em (the horizontal header's
     /// ascender, which clears Vietnamese capitals with stacked marks).
-    fn ascent(&self) -> f64 {
+    pub(crate) fn ascent(&self) -> f64 {
         self.to_thousandths(f64::from(self.face.ascender()))
     }
 
     /// Depth below the baseline, negative, in thousandths of the em.
-    fn descent(&self) -> f64 {
+    pub(crate) fn descent(&self) -> f64 {
         self.to_thousandths(f64::from(self.face.descender()))
     }
 
     /// Keeps the glyphs used (and the components they are built from), renumbered.
-    fn subset(&self, shaped: &Shaped) -> Result<Subset, StampError> {
+    pub(crate) fn subset(&self, shaped: &Shaped) -> Result<Subset, StampError> {
         let mut remapper = subsetter::GlyphRemapper::new();
         // New glyph id (= CID) -> the character it was first used for and its old id.
         let mut glyphs: BTreeMap<u16, (char, u16)> = BTreeMap::new();
@@ -275,22 +299,22 @@ impl<'a> Font<'a> {
 }
 
 /// A subset font program and how the text's glyphs are numbered in it.
-struct Subset {
+pub(crate) struct Subset {
     tag: String,
     program: Vec<u8>,
     /// CID (the new glyph id) -> (character, original glyph id), for the glyphs drawn.
     glyphs: BTreeMap<u16, (char, u16)>,
     /// Original glyph id -> CID.
-    cids: BTreeMap<u16, u16>,
+    pub(crate) cids: BTreeMap<u16, u16>,
 }
 
 impl Subset {
     /// Adds the Type0 font and everything it refers to; returns the Type0 font.
-    fn add_objects(&self, update: &mut Update, font: &Font<'_>) -> ObjRef {
+    pub(crate) fn add_objects(&self, update: &mut impl ObjectSink, font: &Font<'_>) -> ObjRef {
         let base_font = format!("{}+{}", self.tag, font.postscript_name);
 
         let program_dict = Dict::new().with("Length1", Object::Int(self.program.len() as i64));
-        let program_ref = update.add(deflated(program_dict, &self.program));
+        let program_ref = update.add_object(deflated(program_dict, &self.program));
 
         let bbox = font.face.global_bounding_box();
         let number = |units: i16| Object::Real(round2(font.to_thousandths(f64::from(units))));
@@ -321,7 +345,7 @@ impl Subset {
             // substitute a font, so an estimate from the weight class does (80 for regular).
             .with("StemV", Object::Int((weight / 5.0).round() as i64))
             .with("FontFile2", Object::Ref(program_ref));
-        let descriptor_ref = update.add(Object::Dict(descriptor));
+        let descriptor_ref = update.add_object(Object::Dict(descriptor));
 
         let cid_font = Dict::new()
             .with("Type", Object::name("Font"))
@@ -339,11 +363,11 @@ impl Subset {
             .with("FontDescriptor", Object::Ref(descriptor_ref))
             .with("W", self.widths(font))
             .with("CIDToGIDMap", Object::name("Identity"));
-        let cid_font_ref = update.add(Object::Dict(cid_font));
+        let cid_font_ref = update.add_object(Object::Dict(cid_font));
 
-        let to_unicode_ref = update.add(deflated(Dict::new(), self.to_unicode().as_bytes()));
+        let to_unicode_ref = update.add_object(deflated(Dict::new(), self.to_unicode().as_bytes()));
 
-        update.add(Object::Dict(
+        update.add_object(Object::Dict(
             Dict::new()
                 .with("Type", Object::name("Font"))
                 .with("Subtype", Object::name("Type0"))
@@ -482,7 +506,8 @@ fn decompose_pair(letter: char) -> Option<(char, char)> {
     PAIRS.iter().find_map(|&(base, row)| {
         row.chars()
             .zip(MARKS)
-            .find(|&(c, _)| c == letter)
+            // `-` marks "no letter" in the table; a real hyphen is not a letter.
+            .find(|&(c, _)| c == letter && c != '-')
             .map(|(_, mark)| (base, mark))
     })
 }
@@ -650,7 +675,7 @@ impl Layout {
 }
 
 /// A number for a content stream: at most three decimals, no exponent.
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     let s = format!("{x:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".into() } else { s.into() }
@@ -661,7 +686,7 @@ fn round2(x: f64) -> f64 {
 }
 
 /// A stream holding `data` compressed with `/FlateDecode`.
-fn deflated(dict: Dict, data: &[u8]) -> Object {
+pub(crate) fn deflated(dict: Dict, data: &[u8]) -> Object {
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     let compressed = encoder
         .write_all(data)
@@ -725,6 +750,9 @@ mod tests {
             // Marks with nothing to attach to, and letters outside Vietnamese, stay.
             ("\u{301}a", "\u{301}a"),
             ("x\u{301} đ Đ", "x\u{301} đ Đ"),
+            // The table's "no letter" placeholder is not a letter: hyphens stay hyphens.
+            ("Độc lập - Tự do - Hạnh phúc", "Độc lập - Tự do - Hạnh phúc"),
+            ("-\u{31B}", "-\u{31B}"),
         ] {
             assert_eq!(composed(input), nfc, "{input:?}");
         }
