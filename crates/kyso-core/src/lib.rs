@@ -7,9 +7,11 @@
 #![deny(missing_docs)]
 
 pub mod clock;
+pub mod dossier;
 pub mod identity;
 pub mod status;
 
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
+pub use dossier::DossierState;
 pub use identity::{Cccd, IdentityError, PersonName, SubjectIdentifier, TextField};
 pub use status::{CertStatus, RevocationReason, StatusChange, StatusError};

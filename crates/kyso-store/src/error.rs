@@ -27,6 +27,10 @@ pub enum StoreError {
     /// Schema migration failed.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The change does not apply to the row as it is now (it changed meanwhile, or the
+    /// domain rules refuse the move).
+    #[error("{0}")]
+    Conflict(String),
     /// The database reported an error.
     #[error("database error: {0}")]
     Database(sqlx::Error),

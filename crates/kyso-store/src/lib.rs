@@ -15,6 +15,7 @@ pub mod audit;
 mod backend;
 pub mod citizens;
 pub mod credentials;
+pub mod dossiers;
 pub mod enrolment;
 mod error;
 pub mod population;
@@ -42,6 +43,7 @@ pub trait Store:
     + citizens::CitizenStore
     + population::PopulationStore
     + enrolment::EnrolmentStore
+    + dossiers::DossierStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -37,6 +37,7 @@ impl_store_common!(PostgresStore, "postgres", " FOR UPDATE");
 impl_credential_store!(PostgresStore);
 crate::enrolment::impl_enrolment_store!(PostgresStore);
 crate::citizens::impl_citizen_store!(PostgresStore, " FOR UPDATE");
+crate::dossiers::impl_dossier_store!(PostgresStore, " FOR UPDATE");
 crate::population::impl_population_store!(
     PostgresStore,
     "jsonb_array_elements($1::jsonb) AS rows(value)",

@@ -9,6 +9,10 @@ use kyso_store::{
 };
 use std::sync::Arc;
 
+#[path = "conformance/dossiers.rs"]
+mod dossiers;
+use dossiers::*;
+
 const T0: UnixTime = UnixTime(1_795_459_507);
 
 struct Db {
@@ -93,6 +97,9 @@ macro_rules! conformance {
 }
 
 conformance!(
+    dossiers_move_through_their_life,
+    refused_and_stale_moves_change_nothing,
+    racing_officers_decide_once,
     settings_upsert,
     certificates_round_trip_with_their_keys,
     batch_is_all_or_nothing,
