@@ -382,6 +382,22 @@ impl Prepared {
     pub fn reserved(&self) -> usize {
         (self.contents.1 - self.contents.0 - 2) / 2
     }
+
+    /// Length of the original document the update is appended to.
+    pub fn base_len(&self) -> u64 {
+        self.base_len
+    }
+
+    /// The update as prepared: `/ByteRange` filled in, `/Contents` still zeros.
+    pub fn update_bytes(&self) -> &[u8] {
+        &self.update
+    }
+
+    /// Where the `/Contents` string (from `<` to one past `>`) lies in the signed file:
+    /// absolute offsets, the original document's length included.
+    pub fn contents_range(&self) -> std::ops::Range<u64> {
+        self.base_len + self.contents.0 as u64..self.base_len + self.contents.1 as u64
+    }
 }
 
 fn hex_upper(bytes: &[u8]) -> Vec<u8> {

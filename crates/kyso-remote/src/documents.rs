@@ -95,7 +95,7 @@ type ResolvedSigner = (
 
 /// Slack on top of the certificates in a `/Contents` estimate: SignerInfo, attributes, a
 /// 512-byte RSA-4096 signature and DER headers fit with room to spare.
-const CMS_OVERHEAD: usize = 3_000;
+pub(crate) const CMS_OVERHEAD: usize = 3_000;
 
 impl RemoteSigning {
     /// Signs `input` into `output` as PAdES at `options.level`.
@@ -106,31 +106,82 @@ impl RemoteSigning {
         signer: &DocumentSigner,
         options: &PdfOptions,
     ) -> Result<PdfSigned, RemoteError> {
-        let (chain, scheme, seal_key) = self.document_signer_chain(signer).await?;
-        let signer_name = common_name(&chain[0]).unwrap_or_else(|| "?".into());
-        let digest_alg = DigestAlgorithm::of_scheme(scheme);
-        let tsa_chain = self.tsa_chain()?;
-        let timestamped = options.level >= Level::BT;
-
         let source = FileSource::open(input)
             .map_err(|e| RemoteError::InvalidRequest(format!("{}: {e}", input.display())))?;
         let pdf = Pdf::open(source).map_err(kyso_docs::DocError::from)?;
+        let mut out = FileAssembly {
+            staging: Staging::new(output)?,
+            input: input.to_path_buf(),
+        };
+        let (field, signer_name) = self.sign_into(&pdf, &mut out, signer, options).await?;
+        let bytes = out.staging.commit()?;
+        Ok(PdfSigned {
+            field,
+            signer: signer_name,
+            bytes,
+        })
+    }
+
+    /// One PAdES signature of `pdf` by `signer` assembled into `out` — the original, the
+    /// signature update, then the DSS and document time-stamp its level asks for: the
+    /// steps shared by files ([`Self::sign_pdf`]) and memory ([`Self::seal_pdf`]).
+    /// Returns the field's name and the signer's.
+    pub(crate) async fn sign_into<S: kyso_pdf::Source, A: Assembly>(
+        &self,
+        pdf: &Pdf<S>,
+        out: &mut A,
+        signer: &DocumentSigner,
+        options: &PdfOptions,
+    ) -> Result<(String, String), RemoteError> {
+        let (chain, scheme, seal_key) = self.document_signer_chain(signer).await?;
+        let signer_name = common_name(&chain[0]).unwrap_or_else(|| "?".into());
+        let digest_alg = DigestAlgorithm::of_scheme(scheme);
+        let prepared = self.prepare_signature(pdf, &chain, &signer_name, options, self.now())?;
+        let field = prepared.field_name.clone();
+        let digest = out.begin(&prepared, digest_alg)?;
+        let pending = pades_pending(&chain, scheme, &digest)?;
+        let signature = self
+            .sign_with(
+                signer,
+                seal_key.as_ref(),
+                &pending.to_be_signed_digest(),
+                scheme,
+            )
+            .await?;
+        let cms = self
+            .signature_cms(&pending, &signature, options.level)
+            .await?;
+        out.append(&prepared.finish(&cms)?)?;
+        self.extend_to_level(out, options.level, &chain).await?;
+        Ok((field, signer_name))
+    }
+
+    /// The signature update of `pdf` (field, widget with the visible stamp if asked,
+    /// signature dictionary with `/M` = `now` and a zeroed `/Contents` sized for the chain
+    /// and, from B-T, a time-stamp token).
+    pub(crate) fn prepare_signature<S: kyso_pdf::Source>(
+        &self,
+        pdf: &Pdf<S>,
+        chain: &[Vec<u8>],
+        signer_name: &str,
+        options: &PdfOptions,
+        now: kyso_core::UnixTime,
+    ) -> Result<pades::Prepared, RemoteError> {
         let mut contents_size = chain.iter().map(Vec::len).sum::<usize>() + CMS_OVERHEAD;
-        if timestamped {
-            contents_size += tsa_chain.iter().map(Vec::len).sum::<usize>() + CMS_OVERHEAD;
+        if options.level >= Level::BT {
+            contents_size += self.tsa_chain()?.iter().map(Vec::len).sum::<usize>() + CMS_OVERHEAD;
         }
-        let now = self.now();
         let request = SignatureRequest {
             kind: SignatureKind::Cades,
             time: now,
             reason: options.reason.clone(),
             location: options.location.clone(),
-            signer_name: Some(signer_name.clone()),
+            signer_name: Some(signer_name.to_owned()),
             certify: options.certify.then_some(Permission::FormFilling),
             visible: options.visible,
             contents_size,
         };
-        let lines = stamp_lines(&signer_name, now, options);
+        let lines = stamp_lines(signer_name, now, options);
         let draw = |update: &mut kyso_pdf::Update, w: f64, h: f64| {
             kyso_docs::stamp::add_appearance(
                 update,
@@ -142,55 +193,53 @@ impl RemoteSigning {
             )
             .map_err(|e| kyso_docs::DocError::Stamp(e.to_string()))
         };
-        let prepared = pades::prepare(&pdf, &request, Some(&draw))?;
-        let field = prepared.field_name.clone();
+        Ok(pades::prepare(pdf, &request, Some(&draw))?)
+    }
 
-        let staging = Staging::new(output)?;
-        let mut out = std::io::BufWriter::new(staging.create()?);
-        let mut base = std::fs::File::open(input).map_err(io)?;
-        let digest = prepared.copy_and_hash(&mut base, &mut out, digest_alg.aws_lc())?;
-
-        let parts = SignerParts::new(&chain[0], &chain[1..], scheme)
-            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
-        let pending = DetachedSignature::prepare_pades(parts, &digest)
-            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
-        let signature = self
-            .sign_with(
-                signer,
-                seal_key.as_ref(),
-                &pending.to_be_signed_digest(),
-                scheme,
-            )
-            .await?;
-        let token = if timestamped {
+    /// The CMS of a signature whose value is known: with a signature time-stamp from
+    /// kyso's TSA from B-T on.
+    pub(crate) async fn signature_cms(
+        &self,
+        pending: &DetachedSignature,
+        signature: &[u8],
+        level: Level,
+    ) -> Result<Vec<u8>, RemoteError> {
+        let token = if level >= Level::BT {
             Some(
-                self.time_stamp(&DigestAlgorithm::Sha256.digest(&signature))
+                self.time_stamp(&DigestAlgorithm::Sha256.digest(signature))
                     .await?,
             )
         } else {
             None
         };
-        let cms = pending
-            .finish(&signature, token.as_deref())
-            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
-        out.write_all(&prepared.finish(&cms)?).map_err(io)?;
-        out.flush().map_err(io)?;
-        drop(out);
+        pending
+            .finish(signature, token.as_deref())
+            .map_err(|e| RemoteError::InvalidRequest(e.to_string()))
+    }
 
-        if options.level >= Level::BLT {
-            let mut certs = chain.clone();
+    /// The updates above the signature: a DSS with the validation material of `chain`
+    /// and the TSA's (B-LT), then a document time-stamp over everything (B-LTA).
+    pub(crate) async fn extend_to_level<A: Assembly>(
+        &self,
+        out: &mut A,
+        level: Level,
+        chain: &[Vec<u8>],
+    ) -> Result<(), RemoteError> {
+        let tsa_chain = self.tsa_chain()?;
+        if level >= Level::BLT {
+            let mut certs = chain.to_vec();
             certs.extend(tsa_chain.iter().cloned());
             let responder =
                 kyso_ca::ocsp::OcspResponder::new(&self.ca, kyso_ca::ocsp::OcspConfig::default())
                     .await?;
             let material = self.ca.validation_material(&responder, &certs).await?;
-            let pdf = staging.open()?;
-            let update =
-                kyso_docs::dss::add_dss(&pdf, &material.certs, &material.ocsps, &material.crls)?;
-            staging.append(&update)?;
+            let update = {
+                let pdf = out.open()?;
+                kyso_docs::dss::add_dss(&pdf, &material.certs, &material.ocsps, &material.crls)?
+            };
+            out.append(&update)?;
         }
-        if options.level >= Level::BLTA {
-            let pdf = staging.open()?;
+        if level >= Level::BLTA {
             let request = SignatureRequest {
                 kind: SignatureKind::DocumentTimeStamp,
                 time: self.now(),
@@ -201,22 +250,15 @@ impl RemoteSigning {
                 visible: None,
                 contents_size: tsa_chain.iter().map(Vec::len).sum::<usize>() + CMS_OVERHEAD,
             };
-            let prepared = pades::prepare(&pdf, &request, None)?;
-            let mut base = std::fs::File::open(&staging.path).map_err(io)?;
-            let digest = prepared.copy_and_hash(
-                &mut base,
-                &mut std::io::sink(),
-                DigestAlgorithm::Sha256.aws_lc(),
-            )?;
+            let prepared = {
+                let pdf = out.open()?;
+                pades::prepare(&pdf, &request, None)?
+            };
+            let digest = out.digest(&prepared, DigestAlgorithm::Sha256)?;
             let token = self.time_stamp(&digest).await?;
-            staging.append(&prepared.finish(&token)?)?;
+            out.append(&prepared.finish(&token)?)?;
         }
-        let bytes = staging.commit()?;
-        Ok(PdfSigned {
-            field,
-            signer: signer_name,
-            bytes,
-        })
+        Ok(())
     }
 
     /// The signer's chain (certificate first, then its issuing CA), signature scheme, and —
@@ -318,7 +360,11 @@ impl RemoteSigning {
 }
 
 /// The lines of a visible stamp, in Vietnamese (the time in Vietnam's zone, UTC+7).
-fn stamp_lines(signer: &str, now: kyso_core::UnixTime, options: &PdfOptions) -> Vec<String> {
+pub(crate) fn stamp_lines(
+    signer: &str,
+    now: kyso_core::UnixTime,
+    options: &PdfOptions,
+) -> Vec<String> {
     let (y, mo, d, h, mi, _) = kyso_core::clock::civil_from_unix(now.seconds() + 7 * 3600);
     let mut lines = vec![
         format!("Ký bởi: {signer}"),
@@ -334,13 +380,136 @@ fn stamp_lines(signer: &str, now: kyso_core::UnixTime, options: &PdfOptions) -> 
 }
 
 /// The subject's commonName.
-fn common_name(cert_der: &[u8]) -> Option<String> {
+pub(crate) fn common_name(cert_der: &[u8]) -> Option<String> {
     use der::Decode as _;
     let cert = x509_cert::Certificate::from_der(cert_der).ok()?;
     kyso_pki::name::read_name(cert.tbs_certificate().subject())
         .into_iter()
         .find(|a| a.oid == kyso_pki::oid::COMMON_NAME)
         .map(|a| a.value)
+}
+
+/// The signed attributes of a PAdES signature by `chain[0]` over byte ranges with
+/// `digest`, waiting for their signature.
+pub(crate) fn pades_pending(
+    chain: &[Vec<u8>],
+    scheme: kyso_keys::SignatureAlgorithm,
+    digest: &[u8],
+) -> Result<DetachedSignature, RemoteError> {
+    let parts = SignerParts::new(&chain[0], &chain[1..], scheme)
+        .map_err(|e| RemoteError::InvalidRequest(e.to_string()))?;
+    DetachedSignature::prepare_pades(parts, digest)
+        .map_err(|e| RemoteError::InvalidRequest(e.to_string()))
+}
+
+/// Where a signed PDF is assembled, update after update: a file beside its destination
+/// ([`FileAssembly`]) or memory ([`MemoryAssembly`]).
+pub(crate) trait Assembly {
+    /// How the document assembled so far is read back.
+    type Src: kyso_pdf::Source;
+    /// Starts with the original document, returning the digest of `prepared`'s byte
+    /// ranges over it.
+    fn begin(
+        &mut self,
+        prepared: &pades::Prepared,
+        alg: DigestAlgorithm,
+    ) -> Result<Vec<u8>, RemoteError>;
+    /// The document assembled so far.
+    fn open(&self) -> Result<Pdf<Self::Src>, RemoteError>;
+    /// Appends an update.
+    fn append(&mut self, bytes: &[u8]) -> Result<(), RemoteError>;
+    /// The digest of `prepared`'s byte ranges over the document assembled so far.
+    fn digest(
+        &self,
+        prepared: &pades::Prepared,
+        alg: DigestAlgorithm,
+    ) -> Result<Vec<u8>, RemoteError>;
+}
+
+/// A signed file: `input` copied to a staging file, renamed into place by the caller.
+struct FileAssembly {
+    staging: Staging,
+    input: PathBuf,
+}
+
+impl Assembly for FileAssembly {
+    type Src = FileSource;
+
+    fn begin(
+        &mut self,
+        prepared: &pades::Prepared,
+        alg: DigestAlgorithm,
+    ) -> Result<Vec<u8>, RemoteError> {
+        let mut out = std::io::BufWriter::new(self.staging.create()?);
+        let mut base = std::fs::File::open(&self.input).map_err(io)?;
+        let digest = prepared.copy_and_hash(&mut base, &mut out, alg.aws_lc())?;
+        out.flush().map_err(io)?;
+        Ok(digest)
+    }
+
+    fn open(&self) -> Result<Pdf<FileSource>, RemoteError> {
+        self.staging.open()
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<(), RemoteError> {
+        self.staging.append(bytes)
+    }
+
+    fn digest(
+        &self,
+        prepared: &pades::Prepared,
+        alg: DigestAlgorithm,
+    ) -> Result<Vec<u8>, RemoteError> {
+        let mut base = std::fs::File::open(&self.staging.path).map_err(io)?;
+        Ok(prepared.copy_and_hash(&mut base, &mut std::io::sink(), alg.aws_lc())?)
+    }
+}
+
+/// A signed PDF in memory, starting as the original document.
+#[derive(Debug, Clone)]
+pub(crate) struct MemoryAssembly(pub(crate) std::sync::Arc<Vec<u8>>);
+
+impl MemoryAssembly {
+    /// The document assembled so far.
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        std::sync::Arc::unwrap_or_clone(self.0)
+    }
+}
+
+impl Assembly for MemoryAssembly {
+    type Src = std::sync::Arc<Vec<u8>>;
+
+    fn begin(
+        &mut self,
+        prepared: &pades::Prepared,
+        alg: DigestAlgorithm,
+    ) -> Result<Vec<u8>, RemoteError> {
+        self.digest(prepared, alg)
+    }
+
+    fn open(&self) -> Result<Pdf<Self::Src>, RemoteError> {
+        Ok(Pdf::open(self.0.clone()).map_err(kyso_docs::DocError::from)?)
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<(), RemoteError> {
+        std::sync::Arc::make_mut(&mut self.0).extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn digest(
+        &self,
+        prepared: &pades::Prepared,
+        alg: DigestAlgorithm,
+    ) -> Result<Vec<u8>, RemoteError> {
+        if self.0.len() as u64 != prepared.base_len() {
+            return Err(RemoteError::InvalidRequest(format!(
+                "the document changed while it was being signed ({} bytes, {} expected)",
+                self.0.len(),
+                prepared.base_len()
+            )));
+        }
+        Ok(prepared.hash(&self.0, alg.aws_lc()))
+    }
 }
 
 fn io(e: std::io::Error) -> RemoteError {

@@ -20,11 +20,13 @@ pub mod documents;
 mod error;
 pub mod log;
 pub mod passkeys;
+pub mod staged;
 pub mod token;
 pub mod transactions;
 mod webhook;
 
 pub use error::RemoteError;
+pub use staged::StagedPdfSignature;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};

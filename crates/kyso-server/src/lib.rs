@@ -42,6 +42,8 @@ pub struct AppState {
     /// Citizen login through an OpenID provider (VNeID or the provincial app), when
     /// configured.
     pub oidc: Option<citizens::OidcLogin>,
+    /// Online public services (dossiers), when configured.
+    pub portal: Option<Arc<kyso_portal::Portal>>,
     options: Options,
     metrics: PrometheusHandle,
     crls: Arc<CrlCache>,
@@ -108,6 +110,7 @@ impl AppState {
             remote: None,
             citizens: None,
             oidc: None,
+            portal: None,
             options,
             metrics,
             crls: Arc::default(),
@@ -128,6 +131,24 @@ impl AppState {
     pub fn with_citizens(mut self, citizens: kyso_citizens::Citizens) -> Self {
         self.citizens = Some(Arc::new(citizens));
         self
+    }
+
+    /// Serves the online public services (`/tai-khoan/ho-so`, `/can-bo/ho-so`, the payment
+    /// callback) over the citizen services given by [`AppState::with_citizens`], with the
+    /// portal settings stored in the database; notices also go out as SMS.
+    pub async fn with_portal(mut self) -> Result<Self, kyso_portal::PortalError> {
+        let Some(citizens) = self.citizens.clone() else {
+            return Err(kyso_portal::PortalError::NotConfigured(
+                "the portal needs the citizen services".into(),
+            ));
+        };
+        let portal = kyso_portal::Portal::new(self.ca.clone(), citizens, self.ocsp.clone())
+            .await?
+            .with_notifier(Arc::new(kyso_portal::SmsNotifier::new(
+                self.ca.store().clone(),
+            )));
+        self.portal = Some(Arc::new(portal));
+        Ok(self)
     }
 
     /// Allows `per_minute` verifications (`POST /verify`) per client per minute (one
