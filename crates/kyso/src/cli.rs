@@ -98,6 +98,66 @@ pub enum Command {
     /// A VietQR payment code (NAPAS, EMVCo): prints the payload the banking apps scan, and
     /// writes it as a QR image.
     Vietqr(VietqrArgs),
+    /// Online public services: the procedure catalogue, the portal's settings (agency
+    /// seal, fee account), the payment callback's key, dossiers.
+    #[command(subcommand)]
+    Portal(PortalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortalCommand {
+    /// Set the portal's settings (only those given change).
+    Configure {
+        /// The agency seal certificate (serial, hex) that signs result documents.
+        #[arg(long)]
+        seal_serial: Option<String>,
+        /// NAPAS BIN of the bank collecting fees (6 digits).
+        #[arg(long)]
+        bank_bin: Option<String>,
+        /// Account number collecting fees.
+        #[arg(long)]
+        bank_account: Option<String>,
+        /// Account holder's name, shown on the fee page.
+        #[arg(long)]
+        account_name: Option<String>,
+        /// Place name printed on documents ("Huế").
+        #[arg(long)]
+        place: Option<String>,
+    },
+    /// Show the portal's settings.
+    Show {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The procedures citizens can file (the catalogue in data/procedures).
+    Procedures {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the key (hex) the payment platform signs its callbacks with (HMAC-SHA-256 of
+    /// the body in the X-Kyso-Signature header of POST /api/payments/vietqr).
+    PaymentKey,
+    /// Dossiers, least recently changed first.
+    Dossiers {
+        /// Only this commune's.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Only this citizen's.
+        #[arg(long)]
+        cccd: Option<String>,
+        /// Only in this state (new, received, processing, supplement_requested,
+        /// resubmitted, fee_requested, processed, result_returned, rejected, withdrawn).
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -8,6 +8,7 @@ mod ca;
 mod cert;
 mod citizens;
 mod population;
+mod portal;
 mod provider;
 mod remote;
 mod serve;
@@ -48,5 +49,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(a) => serve::serve(&ctx, a, false).await,
         Command::Demo(a) => serve::serve(&ctx, a, true).await,
         Command::Vietqr(a) => vietqr::run(a),
+        Command::Portal(c) => portal::run(&ctx, c).await,
     }
 }

@@ -37,6 +37,9 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
     println!("  phone     {base}/phone  (citizens approve signature requests)");
     println!("  citizens  {base}/dang-ky (register), {base}/tai-khoan (account)");
     println!("  officers  {base}/can-bo (door-to-door enrolment, phone-first)");
+    println!("  dossiers  {base}/tai-khoan/ho-so (citizens), {base}/can-bo/ho-so (officers)");
+    println!("  verify    {base}/verify (any signed PDF, no login)");
+    println!("  payments  {base}/api/payments/vietqr (callback; key: kyso portal payment-key)");
     println!("  CRLs      {base}/crl/root.crl, {base}/crl/citizen-ca/<shard>.crl");
     println!(
         "data: {} ({} database, {} keystore){}",
@@ -70,6 +73,9 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
                 enrolled.commune
             );
             println!("  provider staff  vnpt.demo / {DEMO_STAFF_PASSWORD} (VNPT-CA demo)");
+            println!(
+                "  province admin  tinh.demo / {DEMO_STAFF_PASSWORD} (every dossier of the province: {base}/can-bo/ho-so)"
+            );
             println!(
                 "  enrolled citizen {} ({}, born {}), signing PIN {DEMO_PIN}: {base}/tai-khoan, {base}/phone",
                 enrolled.cccd, enrolled.name, enrolled.birth
@@ -123,7 +129,9 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
     let mut state = kyso_server::AppState::new(ca, options)
         .await?
         .with_remote(remote)
-        .with_citizens(citizens);
+        .with_citizens(citizens)
+        .with_portal()
+        .await?;
     if let Some(issuer) = &args.oidc_issuer {
         let secret_file = args
             .oidc_client_secret_file
@@ -196,14 +204,27 @@ async fn seed_demo(ctx: &Context, public_url: &str) -> anyhow::Result<()> {
         province,
         locality: None,
     };
-    ca.issue(&IssueRequest {
-        issuer: None,
-        profile: Profile::Seal,
-        subject: seal,
-        key: KeySource::Generate(KeyAlgorithm::P256),
-        validity_days: None,
-    })
-    .await?;
+    let seal = ca
+        .issue(&IssueRequest {
+            issuer: None,
+            profile: Profile::Seal,
+            subject: seal,
+            key: KeySource::Generate(KeyAlgorithm::P256),
+            validity_days: None,
+        })
+        .await?;
+    // The online public services: results signed with the ward's seal, fees to a demo
+    // account (the NAPAS example's bank and account).
+    let store = ca.store();
+    for (key, value) in [
+        ("portal.seal_serial", seal.record.serial.as_str()),
+        ("portal.bank_bin", "970403"),
+        ("portal.bank_account", "0011012345678"),
+        ("portal.account_name", "UBND PHUONG PHU HOI (demo)"),
+        ("portal.place", "Huế"),
+    ] {
+        store.put_setting(key, value).await?;
+    }
     seed_campaign(ctx, ca).await
 }
 
@@ -226,6 +247,15 @@ async fn seed_campaign(ctx: &Context, ca: kyso_ca::Ca) -> anyhow::Result<()> {
             "Cán bộ xã (demo)",
             kyso_store::citizens::StaffRole::Commune,
             &first.commune,
+            DEMO_STAFF_PASSWORD,
+        )
+        .await?;
+    citizens
+        .add_staff(
+            "tinh.demo",
+            "Quản trị tỉnh (demo)",
+            kyso_store::citizens::StaffRole::Province,
+            "46",
             DEMO_STAFF_PASSWORD,
         )
         .await?;
