@@ -414,6 +414,15 @@ impl Portal {
     /// The citizen withdraws a dossier the agency has not decided.
     pub async fn withdraw(&self, cccd: &str, id: &str) -> Result<DossierRecord, PortalError> {
         let dossier = self.own_dossier(cccd, id).await?;
+        // Approved with the result held for the fee: the agency has decided.
+        if dossier.state == DossierState::FeeRequested
+            && self.store().dossier_file(id, "result").await?.is_some()
+        {
+            return Err(PortalError::WrongState(format!(
+                "dossier {} is approved; its result waits for the fee",
+                dossier.receipt
+            )));
+        }
         let mut mv = Move::new(
             id,
             dossier.state,

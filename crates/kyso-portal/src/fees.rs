@@ -161,7 +161,24 @@ impl Portal {
         } else {
             None
         };
-        let outcome = self.store().record_payment(&payment, mv.as_ref()).await?;
+        let outcome = match self.store().record_payment(&payment, mv.as_ref()).await {
+            Ok(o) => o,
+            // A concurrent delivery of the same notice committed first (PostgreSQL does not
+            // lock the payment row that did not exist yet): a replay, not a conflict.
+            Err(kyso_store::StoreError::Conflict(m)) => {
+                return match self
+                    .store()
+                    .payments_of(&d.id)
+                    .await?
+                    .into_iter()
+                    .find(|p| p.reference == payment.reference)
+                {
+                    Some(seen) => Ok(PaymentOutcome::AlreadyRecorded(seen)),
+                    None => Err(PortalError::WrongState(m)),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let (PaymentOutcome::Recorded(after), Some(mv)) = (&outcome, &mv)
             && let Some((vi, _)) = &mv.notice
         {

@@ -18,10 +18,12 @@ pub struct SignatureCheck {
     pub report: Report,
 }
 
-/// Answers OCSP look-ups with the deployment's own responder, in process; no CRL fetch
-/// (the responder is authoritative for kyso's certificates).
+/// Answers OCSP look-ups with the deployment's own responder and CRL look-ups (the
+/// issuing CAs' certificates have no OCSP: their status is the root's CRL) with the CA's
+/// own CRLs, in process.
 pub(crate) struct ResponderFetcher {
     pub(crate) responder: Arc<OcspResponder>,
+    pub(crate) ca: Arc<kyso_ca::Ca>,
     pub(crate) runtime: tokio::runtime::Handle,
 }
 
@@ -35,8 +37,14 @@ impl kyso_verify::Fetcher for ResponderFetcher {
         )
     }
 
-    fn crl(&self, _url: &str) -> Option<Vec<u8>> {
-        None
+    /// `…/crl/root.crl` or `…/crl/<ca>/<shard>.crl`, as the CA writes them.
+    fn crl(&self, url: &str) -> Option<Vec<u8>> {
+        let file = url.rsplit_once("/crl/")?.1;
+        let (slug, shard) = match file.split_once('/') {
+            None => (file.strip_suffix(".crl")?, None),
+            Some((ca, shard)) => (ca, Some(shard.strip_suffix(".crl")?.parse().ok()?)),
+        };
+        self.runtime.block_on(self.ca.crl(slug, shard)).ok()
     }
 }
 
@@ -61,6 +69,7 @@ impl Portal {
             .unwrap_or_default();
         let fetcher = ResponderFetcher {
             responder: self.responder.clone(),
+            ca: self.ca.clone(),
             runtime: tokio::runtime::Handle::current(),
         };
         let now = self.now();

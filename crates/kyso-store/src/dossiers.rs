@@ -199,7 +199,7 @@ pub struct PaymentRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentOutcome {
     /// Recorded now; the dossier as it is after the payment's move.
-    Recorded(DossierRecord),
+    Recorded(Box<DossierRecord>),
     /// This reference was recorded before (a replayed callback): nothing changed.
     AlreadyRecorded(PaymentRecord),
 }
@@ -698,14 +698,35 @@ macro_rules! impl_dossier_store {
                     }
                 }
                 let mut tx = self.begin_write().await?;
-                let seen: Option<$crate::dossiers::PaymentRow> = sqlx::query_as(concat!(
-                    "SELECT reference, dossier_id, amount_vnd, paid_at, recorded_at FROM payments WHERE reference = $1",
-                    $lock
-                ))
+                let exists: Option<String> = sqlx::query_scalar("SELECT id FROM dossiers WHERE id = $1")
+                    .bind(&p.dossier_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if exists.is_none() {
+                    return Err($crate::StoreError::Conflict(format!("no dossier {}", p.dossier_id)));
+                }
+                // The reference first: a concurrent delivery of the same payment waits on
+                // the unique key until this one commits, then finds it (on PostgreSQL a
+                // SELECT … FOR UPDATE of a row not yet there would lock nothing).
+                let inserted = sqlx::query(
+                    "INSERT INTO payments (reference, dossier_id, amount_vnd, paid_at, recorded_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (reference) DO NOTHING",
+                )
                 .bind(&p.reference)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(seen) = seen {
+                .bind(&p.dossier_id)
+                .bind(p.amount_vnd)
+                .bind(p.paid_at.seconds())
+                .bind(p.recorded_at.seconds())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    let seen: $crate::dossiers::PaymentRow = sqlx::query_as(
+                        "SELECT reference, dossier_id, amount_vnd, paid_at, recorded_at FROM payments WHERE reference = $1",
+                    )
+                    .bind(&p.reference)
+                    .fetch_one(&mut *tx)
+                    .await?;
                     return Ok($crate::dossiers::PaymentOutcome::AlreadyRecorded(seen.into()));
                 }
                 let due: Option<(i64, Option<i64>)> = sqlx::query_as(concat!(
@@ -715,6 +736,7 @@ macro_rules! impl_dossier_store {
                 .bind(&p.dossier_id)
                 .fetch_optional(&mut *tx)
                 .await?;
+                // Any refusal below drops the transaction: the payment row goes with it.
                 match due {
                     None => return Err($crate::StoreError::Conflict(format!("no dossier {}", p.dossier_id))),
                     Some((_, Some(_))) => {
@@ -731,17 +753,6 @@ macro_rules! impl_dossier_store {
                     }
                     Some(_) => {}
                 }
-                sqlx::query(
-                    "INSERT INTO payments (reference, dossier_id, amount_vnd, paid_at, recorded_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&p.reference)
-                .bind(&p.dossier_id)
-                .bind(p.amount_vnd)
-                .bind(p.paid_at.seconds())
-                .bind(p.recorded_at.seconds())
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| $crate::StoreError::from_insert(e, format!("payment {}", p.reference)))?;
                 let dossier = match mv {
                     Some(mv) => Self::apply_move(&mut tx, mv, Some(p.paid_at)).await?,
                     None => {
@@ -769,7 +780,7 @@ macro_rules! impl_dossier_store {
                 )
                 .await?;
                 tx.commit().await?;
-                Ok($crate::dossiers::PaymentOutcome::Recorded(dossier))
+                Ok($crate::dossiers::PaymentOutcome::Recorded(Box::new(dossier)))
             }
 
             async fn payments_of(

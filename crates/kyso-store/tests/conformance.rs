@@ -100,6 +100,7 @@ conformance!(
     dossiers_move_through_their_life,
     refused_and_stale_moves_change_nothing,
     racing_officers_decide_once,
+    concurrent_deliveries_of_one_payment_pay_once,
     settings_upsert,
     certificates_round_trip_with_their_keys,
     batch_is_all_or_nothing,

@@ -297,3 +297,54 @@ pub async fn racing_officers_decide_once(db: &Db) {
     assert_eq!(wins, 1);
     assert_eq!(s.dossier_events("d4").await.unwrap().len(), 3);
 }
+
+pub async fn concurrent_deliveries_of_one_payment_pay_once(db: &Db) {
+    let s = &db.store;
+    s.create_dossier(&dossier("d5", "19753"), &[])
+        .await
+        .unwrap();
+    s.move_dossier(&Move::new("d5", Signing, &[New, Received], "x", "", T0))
+        .await
+        .unwrap();
+    let mut fee = Move::new("d5", Received, &[FeeRequested], "x", "", T0);
+    fee.fee_vnd = Some(8_000);
+    s.move_dossier(&fee).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let p = PaymentRecord {
+                reference: "FT-SAME".into(),
+                dossier_id: "d5".into(),
+                amount_vnd: 8_000,
+                paid_at: T0,
+                recorded_at: T0,
+            };
+            let mv = Move::new("d5", FeeRequested, &[Processing], "payment", "", T0);
+            s.record_payment(&p, Some(&mv)).await
+        }));
+    }
+    let (mut recorded, mut replays) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(PaymentOutcome::Recorded(_)) => recorded += 1,
+            Ok(PaymentOutcome::AlreadyRecorded(_)) => replays += 1,
+            Err(e) => panic!("a delivery of a recorded payment must be a replay, got {e}"),
+        }
+    }
+    assert_eq!((recorded, replays), (1, 9));
+    assert_eq!(s.payments_of("d5").await.unwrap().len(), 1);
+    assert_eq!(state_of(db, "d5").await, Processing);
+    // A payment for a dossier that does not exist.
+    let p = PaymentRecord {
+        reference: "FT-X".into(),
+        dossier_id: "nope".into(),
+        amount_vnd: 1,
+        paid_at: T0,
+        recorded_at: T0,
+    };
+    assert!(matches!(
+        s.record_payment(&p, None).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
