@@ -7,6 +7,7 @@
 
 pub mod citizens;
 pub mod csc;
+mod dossiers;
 pub mod neac;
 pub mod openapi;
 pub mod phone;
@@ -48,6 +49,7 @@ pub struct AppState {
     metrics: PrometheusHandle,
     crls: Arc<CrlCache>,
     verify_limit: Arc<verify::Limits>,
+    login_limit: Arc<verify::Limits>,
 }
 
 /// Settings of the HTTP tier (`kyso serve` options).
@@ -68,6 +70,65 @@ impl Default for Options {
             ocsp_http_max_age: 60,
         }
     }
+}
+
+/// Login attempts (`POST` to the citizen, staff and phone log-in forms) a client may make
+/// per minute unless [`AppState::with_login_rate`] says otherwise.
+pub const DEFAULT_LOGINS_PER_MINUTE: u32 = 20;
+
+/// The log-in form posts the login rate limit applies to.
+const LOGIN_POSTS: [&str; 4] = [
+    "/tai-khoan/dang-nhap",
+    "/tai-khoan/dang-nhap/ma",
+    "/can-bo/dang-nhap",
+    "/phone/login",
+];
+
+/// Middleware: at most the login rate per client (peer address; one bucket for everyone
+/// without connect info) on the log-in posts; 429 with a page saying so beyond.
+async fn login_rate(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::extract::{ConnectInfo, FromRequestParts};
+    if req.method() != axum::http::Method::POST || !LOGIN_POSTS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let Err(wait) = s.login_limit.take(client) else {
+        return next.run(req).await;
+    };
+    metrics::counter!("kyso_login_rate_limited_total").increment(1);
+    let (mut parts, _) = req.into_parts();
+    let lang = citizens::ui::Lang::from_request_parts(&mut parts, &())
+        .await
+        .unwrap_or(citizens::ui::Lang::Vi);
+    let mut r = citizens::ui::respond(
+        StatusCode::TOO_MANY_REQUESTS,
+        citizens::ui::page(
+            lang,
+            lang.t("Quá nhiều lần đăng nhập", "Too many log-in attempts"),
+            "/",
+            &citizens::ui::message(
+                "err",
+                &match lang {
+                    citizens::ui::Lang::Vi => format!(
+                        "Có quá nhiều lần thử đăng nhập từ địa chỉ của bạn; vui lòng thử lại sau {wait} giây."
+                    ),
+                    citizens::ui::Lang::En => format!(
+                        "Too many log-in attempts from your address; please try again in {wait} seconds."
+                    ),
+                },
+            ),
+        ),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+    r
 }
 
 /// Largest OCSP or time-stamp request accepted (a request for 32 certificates is ~3 KiB).
@@ -117,6 +178,7 @@ impl AppState {
             verify_limit: Arc::new(verify::Limits::new(
                 verify::DEFAULT_VERIFICATIONS_PER_MINUTE,
             )),
+            login_limit: Arc::new(verify::Limits::new(DEFAULT_LOGINS_PER_MINUTE)),
         })
     }
 
@@ -156,6 +218,13 @@ impl AppState {
     /// [`verify::DEFAULT_VERIFICATIONS_PER_MINUTE`] unless set.
     pub fn with_verify_rate(mut self, per_minute: u32) -> Self {
         self.verify_limit = Arc::new(verify::Limits::new(per_minute));
+        self
+    }
+
+    /// Allows `per_minute` login attempts (citizen, staff, phone page) per client per
+    /// minute; [`DEFAULT_LOGINS_PER_MINUTE`] unless set.
+    pub fn with_login_rate(mut self, per_minute: u32) -> Self {
+        self.login_limit = Arc::new(verify::Limits::new(per_minute));
         self
     }
 
@@ -208,7 +277,12 @@ pub fn router(state: AppState) -> Router {
         .nest("/neac/v1", neac::routes())
         .nest("/phone", phone::routes())
         .merge(citizens::routes())
+        .merge(dossiers::routes())
         .merge(verify::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            login_rate,
+        ))
         .with_state(state)
 }
 
@@ -227,7 +301,7 @@ async fn home(State(s): State<AppState>) -> Html<String> {
         "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>kyso — chữ ký số</title></head><body><h1>kyso</h1>\
          <p>Nền tảng chữ ký số cho công dân. Trạng thái: <a href=\"/healthz\">hoạt động</a> · <a href=\"/metrics\">metrics</a></p>\
-         <p><a href=\"/dang-ky\">Đăng ký chữ ký số (công dân)</a> · <a href=\"/tai-khoan\">Tài khoản của tôi</a> · <a href=\"/can-bo\">Cán bộ</a></p>\
+         <p><a href=\"/dang-ky\">Đăng ký chữ ký số (công dân)</a> · <a href=\"/tai-khoan\">Tài khoản của tôi</a> · <a href=\"/tai-khoan/ho-so\">Dịch vụ công trực tuyến</a> · <a href=\"/can-bo\">Cán bộ</a></p>\
          <p><a href=\"/phone\">Xác nhận yêu cầu ký (điện thoại)</a></p>\
          <p><a href=\"/verify\">Kiểm tra chữ ký số trên tài liệu</a> (không cần đăng nhập)</p>\
          <p>OCSP: <code>/ocsp</code> · TSA (RFC 3161): <code>/tsa</code> · CSC: <code>/csc/v2</code> · NEAC: <code>/neac/v1</code> · CRL: <a href=\"/crl/root.crl\">/crl/root.crl</a>, <code>/crl/&lt;ca&gt;/&lt;shard&gt;.crl</code></p>\

@@ -38,6 +38,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
             authenticate with `sp_id`/`sp_password` in the body."),
         (name = "staff", description = "Provider staff API (HTTP Basic: staff id and password)."),
         (name = "verify", description = "Public signature verification (no login)."),
+        (name = "payments", description = "Fee payments of online public-service dossiers \
+            (VietQR): the payment platform's signed callback."),
         (name = "pki", description = "Binary PKI endpoints (DER)."),
         (name = "service", description = "Service status."),
     ),
@@ -82,6 +84,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::neac::openapi());
     doc.merge(crate::citizens::openapi());
     doc.merge(crate::verify::openapi());
+    doc.merge(crate::dossiers::openapi());
     SecuritySchemes.modify(&mut doc);
     doc
 }

@@ -80,7 +80,7 @@ impl Limits {
 
     /// Takes a token from `client`'s bucket (`None`: the shared one), or says in how many
     /// seconds one will be there.
-    fn take(&self, client: Option<IpAddr>) -> Result<(), u64> {
+    pub(crate) fn take(&self, client: Option<IpAddr>) -> Result<(), u64> {
         let capacity = f64::from(self.per_minute.max(1));
         let per_second = capacity / 60.0;
         let now = Instant::now();
@@ -608,7 +608,7 @@ fn attribute<'a>(subject: &'a str, label: &str) -> Option<&'a str> {
 }
 
 /// A moment in Vietnam's time (UTC+7).
-fn when(lang: Lang, t: UnixTime) -> String {
+pub(crate) fn when(lang: Lang, t: UnixTime) -> String {
     let (y, mo, d, h, mi, s) = kyso_core::clock::civil_from_unix(t.seconds() + 7 * 3600);
     match lang {
         Lang::Vi => format!("{h:02}:{mi:02}:{s:02} ngày {d:02}/{mo:02}/{y} (GMT+7)"),
@@ -745,7 +745,7 @@ fn report_page(lang: Lang, report: &Report) -> axum::response::Html<String> {
     )
 }
 
-fn signature_card(lang: Lang, n: usize, s: &SignatureReport) -> String {
+pub(crate) fn signature_card(lang: Lang, n: usize, s: &SignatureReport) -> String {
     let kind = if s.kind == "document_timestamp" {
         lang.t("Dấu thời gian tài liệu", "Document time-stamp")
     } else {

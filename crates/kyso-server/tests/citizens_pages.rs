@@ -229,7 +229,44 @@ async fn get(e: &Env, path: &str, cookies: &str) -> Resp {
     send(e, req.body(Body::empty()).unwrap()).await
 }
 
+/// The anti-forgery token the session's home page puts in its forms (empty without one).
+async fn csrf_of(e: &Env, path: &str, cookies: &str) -> String {
+    let home = if path.starts_with("/tai-khoan/") && !path.starts_with("/tai-khoan/dang-nhap") {
+        "/tai-khoan"
+    } else if path.starts_with("/can-bo/") && path != "/can-bo/dang-nhap" {
+        "/can-bo"
+    } else {
+        return String::new();
+    };
+    if cookies.is_empty() {
+        return String::new();
+    }
+    let page = get(e, home, cookies).await;
+    let key = "name=\"csrf\" value=\"";
+    page.body
+        .find(key)
+        .map(|at| {
+            page.body[at + key.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+/// Posts a form as the page would: with the session's anti-forgery token.
 async fn post(e: &Env, path: &str, cookies: &str, form: &[(&str, &str)]) -> Resp {
+    let csrf = csrf_of(e, path, cookies).await;
+    let mut form = form.to_vec();
+    if !csrf.is_empty() {
+        form.push(("csrf", &csrf));
+    }
+    post_raw(e, path, cookies, &form).await
+}
+
+/// Posts exactly the fields given.
+async fn post_raw(e: &Env, path: &str, cookies: &str, form: &[(&str, &str)]) -> Resp {
     let mut req =
         Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     if !cookies.is_empty() {
@@ -1261,6 +1298,10 @@ async fn form_posts_from_another_site_are_refused() {
     .await;
     let session = a.cookie("kyso_citizen").unwrap();
     let serial = e.store.active_enrolment(LAN).await.unwrap().unwrap().serial;
+    let body = format!(
+        "csrf={}",
+        csrf_of(&e, "/tai-khoan/tam-dung", &session).await
+    );
     let cross = |origin: Option<&str>, fetch_site: Option<&str>| {
         let mut req = Request::post("/tai-khoan/tam-dung")
             .header(header::HOST, "kyso.example")
@@ -1272,7 +1313,7 @@ async fn form_posts_from_another_site_are_refused() {
         if let Some(f) = fetch_site {
             req = req.header("sec-fetch-site", f);
         }
-        req.body(Body::empty()).unwrap()
+        req.body(Body::from(body.clone())).unwrap()
     };
     for (origin, site) in [
         (Some("https://evil.example"), None),

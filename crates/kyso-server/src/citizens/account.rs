@@ -8,9 +8,9 @@
 use super::register::{login_response, oidc_button};
 use super::session::CITIZEN;
 use super::ui::{
-    Fields, Lang, channel_words, check_new_pin, date, day, esc, field, identity_fields, iso_date,
-    message, new_pin_fields, page, pin_field, provider_options, respond, say, status_of,
-    status_words, unavailable,
+    Fields, Lang, channel_words, check_new_pin, csrf_field, csrf_refused, date, day, esc, field,
+    identity_fields, iso_date, message, new_pin_fields, page, pin_field, provider_options, respond,
+    say, status_of, status_words, unavailable,
 };
 use crate::AppState;
 use axum::body::Bytes;
@@ -206,8 +206,19 @@ pub(super) async fn login_code(State(s): State<AppState>, lang: Lang, body: Byte
     }
 }
 
-/// `POST /tai-khoan/dang-xuat`.
-pub(super) async fn logout() -> Response {
+/// `POST /tai-khoan/dang-xuat` (with the session's token, when there is a session).
+pub(super) async fn logout(
+    State(s): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(c) = s.citizen_services()
+        && super::ui::cookie(&headers, CITIZEN.cookie).is_some()
+        && !CITIZEN.csrf_ok(c.remote(), &headers, Fields::parse(&body).get("csrf"))
+    {
+        return csrf_refused(lang, HOME);
+    }
     (
         StatusCode::SEE_OTHER,
         [
@@ -264,6 +275,7 @@ pub(super) async fn show(
         &s,
         &c,
         lang,
+        &headers,
         &cccd,
         ("ok", done_message(lang, query.as_deref())),
         StatusCode::OK,
@@ -276,11 +288,13 @@ async fn render(
     s: &AppState,
     c: &Citizens,
     lang: Lang,
+    headers: &HeaderMap,
     cccd: &str,
     msg: (&str, &str),
     status: StatusCode,
 ) -> Response {
-    match account_body(s, c, lang, cccd).await {
+    let csrf = CITIZEN.csrf(c.remote(), headers).unwrap_or_default();
+    match account_body(s, c, lang, cccd, &csrf).await {
         Ok(body) => respond(
             status,
             account_page(lang, &format!("{}{body}", message(msg.0, msg.1))),
@@ -297,6 +311,7 @@ async fn account_body(
     c: &Citizens,
     lang: Lang,
     cccd: &str,
+    csrf: &str,
 ) -> Result<String, CitizenError> {
     let store = c.store();
     let person = store.get_person(cccd).await?.ok_or(CitizenError::NoMatch)?;
@@ -407,10 +422,20 @@ async fn account_body(
                 free = metering.map_or_else(|| "—".into(), |m| date(lang, m.free_until)),
                 l_sig = lang.t("Số lần ký", "Signatures"),
             ));
-            out.push_str(&actions(c, lang, &cert, &e.provider, &providers, now));
+            out.push_str(&actions(c, lang, &cert, &e.provider, &providers, now, csrf));
         }
     }
 
+    out.push_str(&format!(
+        "<section class=\"card\" id=\"public-services\"><h2>{h}</h2><p>{p}</p>\
+         <a class=\"button\" href=\"/tai-khoan/ho-so\">{go}</a></section>",
+        h = lang.t("Dịch vụ công trực tuyến", "Online public services"),
+        p = lang.t(
+            "Nộp hồ sơ (khai sinh, cư trú, …) ký bằng chữ ký số của bạn, theo dõi và nhận kết quả.",
+            "File dossiers (birth registration, residence, …) signed with your digital signature, follow them and get the result.",
+        ),
+        go = lang.t("Hồ sơ của tôi", "My dossiers"),
+    ));
     out.push_str(&format!(
         "<section class=\"card\"><h2>{h}</h2><p>{p}</p>\
          <a class=\"button secondary\" href=\"/tai-khoan/du-lieu.json\" download>{dl}</a></section>",
@@ -465,7 +490,8 @@ async fn account_body(
         ));
     }
     out.push_str(&format!(
-        "<form method=\"post\" action=\"/tai-khoan/dang-xuat\"><button type=\"submit\" class=\"secondary\">{}</button></form>",
+        "<form method=\"post\" action=\"/tai-khoan/dang-xuat\">{}<button type=\"submit\" class=\"secondary\">{}</button></form>",
+        csrf_field(csrf),
         lang.t("Đăng xuất", "Log out")
     ));
     Ok(out)
@@ -479,12 +505,14 @@ fn actions(
     provider: &str,
     providers: &[kyso_store::enrolment::ProviderRecord],
     now: kyso_core::UnixTime,
+    csrf: &str,
 ) -> String {
+    let csrf = csrf_field(csrf);
     let mut out = String::new();
     match cert.status {
         CertStatus::Valid => out.push_str(&format!(
             "<section class=\"card\"><h2>{h}</h2><p class=\"hint\">{p}</p>\
-             <form method=\"post\" action=\"/tai-khoan/tam-dung\"><button type=\"submit\" class=\"danger\">{b}</button></form></section>",
+             <form method=\"post\" action=\"/tai-khoan/tam-dung\">{csrf}<button type=\"submit\" class=\"danger\">{b}</button></form></section>",
             h = lang.t("Tạm dừng", "Suspend"),
             p = lang.t(
                 "Mất điện thoại hoặc nghi có người biết mã PIN? Tạm dừng ngay; mở lại bằng mã PIN.",
@@ -493,7 +521,7 @@ fn actions(
             b = lang.t("Tạm dừng chữ ký số", "Suspend my signature"),
         )),
         CertStatus::Suspended => out.push_str(&format!(
-            "<section class=\"card\"><h2>{h}</h2><form method=\"post\" action=\"/tai-khoan/mo-lai\">{pin}\
+            "<section class=\"card\"><h2>{h}</h2><form method=\"post\" action=\"/tai-khoan/mo-lai\">{csrf}{pin}\
              <button type=\"submit\">{b}</button></form></section>",
             h = lang.t("Mở lại", "Resume"),
             pin = pin_field(lang, "pin"),
@@ -507,7 +535,7 @@ fn actions(
     if providers.iter().any(|p| p.id != provider) {
         out.push_str(&format!(
             "<section class=\"card\"><h2>{h}</h2><p class=\"hint\">{p}</p>\
-             <form method=\"post\" action=\"/tai-khoan/chuyen-nha-cung-cap\">\
+             <form method=\"post\" action=\"/tai-khoan/chuyen-nha-cung-cap\">{csrf}\
              <label for=\"new-provider\">{l}</label><select id=\"new-provider\" name=\"provider\" required>{options}</select>\
              {pin}{pins}<button type=\"submit\">{b}</button></form></section>",
             h = lang.t("Chuyển nhà cung cấp", "Switch provider"),
@@ -548,7 +576,7 @@ fn actions(
     };
     out.push_str(&format!(
         "<section class=\"card\"><h2>{h}</h2><p class=\"hint\">{when}</p>\
-         <form method=\"post\" action=\"/tai-khoan/gia-han\">{fields}\
+         <form method=\"post\" action=\"/tai-khoan/gia-han\">{csrf}{fields}\
          <button type=\"submit\" id=\"renew\"{disabled}>{b}</button></form></section>",
         h = lang.t("Gia hạn", "Renew"),
         when = esc(&when),
@@ -563,6 +591,7 @@ async fn after<T>(
     s: &AppState,
     c: &Citizens,
     lang: Lang,
+    headers: &HeaderMap,
     cccd: &str,
     outcome: Result<T, CitizenError>,
     done: &str,
@@ -573,18 +602,37 @@ async fn after<T>(
             [(header::LOCATION, format!("/tai-khoan?ok={done}"))],
         )
             .into_response(),
-        Err(e) => render(s, c, lang, cccd, ("err", &say(lang, &e)), status_of(&e)).await,
+        Err(e) => {
+            render(
+                s,
+                c,
+                lang,
+                headers,
+                cccd,
+                ("err", &say(lang, &e)),
+                status_of(&e),
+            )
+            .await
+        }
     }
 }
 
 /// `POST /tai-khoan/tam-dung`.
-pub(super) async fn suspend(State(s): State<AppState>, lang: Lang, headers: HeaderMap) -> Response {
+pub(super) async fn suspend(
+    State(s): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let (c, cccd) = match authed(&s, lang, &headers) {
         Ok(x) => x,
         Err(r) => return *r,
     };
+    if !CITIZEN.csrf_ok(c.remote(), &headers, Fields::parse(&body).get("csrf")) {
+        return csrf_refused(lang, HOME);
+    }
     let outcome = c.suspend(&Actor::Citizen(cccd.clone()), &cccd).await;
-    after(&s, &c, lang, &cccd, outcome, "suspended").await
+    after(&s, &c, lang, &headers, &cccd, outcome, "suspended").await
 }
 
 /// `POST /tai-khoan/mo-lai` (PIN).
@@ -599,10 +647,13 @@ pub(super) async fn resume(
         Err(r) => return *r,
     };
     let f = Fields::parse(&body);
+    if !CITIZEN.csrf_ok(c.remote(), &headers, f.get("csrf")) {
+        return csrf_refused(lang, HOME);
+    }
     let outcome = c
         .resume(&Actor::Citizen(cccd.clone()), &cccd, Some(f.raw("pin")))
         .await;
-    after(&s, &c, lang, &cccd, outcome, "resumed").await
+    after(&s, &c, lang, &headers, &cccd, outcome, "resumed").await
 }
 
 /// `POST /tai-khoan/chuyen-nha-cung-cap` (provider, current PIN, new PIN twice).
@@ -617,8 +668,20 @@ pub(super) async fn switch(
         Err(r) => return *r,
     };
     let f = Fields::parse(&body);
+    if !CITIZEN.csrf_ok(c.remote(), &headers, f.get("csrf")) {
+        return csrf_refused(lang, HOME);
+    }
     if let Err(m) = check_new_pin(lang, f.raw("new_pin"), f.raw("new_pin2")) {
-        return render(&s, &c, lang, &cccd, ("err", &m), StatusCode::BAD_REQUEST).await;
+        return render(
+            &s,
+            &c,
+            lang,
+            &headers,
+            &cccd,
+            ("err", &m),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
     let outcome = c
         .switch_provider(
@@ -630,7 +693,7 @@ pub(super) async fn switch(
             KeyAlgorithm::P256,
         )
         .await;
-    after(&s, &c, lang, &cccd, outcome, "switched").await
+    after(&s, &c, lang, &headers, &cccd, outcome, "switched").await
 }
 
 /// `POST /tai-khoan/gia-han` (current PIN, new PIN twice).
@@ -645,8 +708,20 @@ pub(super) async fn renew(
         Err(r) => return *r,
     };
     let f = Fields::parse(&body);
+    if !CITIZEN.csrf_ok(c.remote(), &headers, f.get("csrf")) {
+        return csrf_refused(lang, HOME);
+    }
     if let Err(m) = check_new_pin(lang, f.raw("new_pin"), f.raw("new_pin2")) {
-        return render(&s, &c, lang, &cccd, ("err", &m), StatusCode::BAD_REQUEST).await;
+        return render(
+            &s,
+            &c,
+            lang,
+            &headers,
+            &cccd,
+            ("err", &m),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
     let outcome = c
         .renew(
@@ -657,7 +732,7 @@ pub(super) async fn renew(
             KeyAlgorithm::P256,
         )
         .await;
-    after(&s, &c, lang, &cccd, outcome, "renewed").await
+    after(&s, &c, lang, &headers, &cccd, outcome, "renewed").await
 }
 
 /// `GET /tai-khoan/du-lieu.json`: everything held about the citizen, as a download.
@@ -682,6 +757,17 @@ pub(super) async fn data(State(s): State<AppState>, lang: Lang, headers: HeaderM
             serde_json::to_string_pretty(&v).unwrap_or_default(),
         )
             .into_response(),
-        Err(e) => render(&s, &c, lang, &cccd, ("err", &say(lang, &e)), status_of(&e)).await,
+        Err(e) => {
+            render(
+                &s,
+                &c,
+                lang,
+                &headers,
+                &cccd,
+                ("err", &say(lang, &e)),
+                status_of(&e),
+            )
+            .await
+        }
     }
 }

@@ -14,7 +14,7 @@
 
 mod account;
 mod register;
-mod session;
+pub(crate) mod session;
 mod staff;
 pub(crate) mod ui;
 
@@ -79,7 +79,7 @@ pub fn routes() -> Router<AppState> {
 /// SameSite=Strict cookies already keep sessions out of such posts in current browsers;
 /// this also covers older phone browsers that ignore SameSite, and posts that need no
 /// session (asking for a login code).
-async fn same_origin_posts(
+pub(crate) async fn same_origin_posts(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {

@@ -57,6 +57,19 @@ fn tag(key: &[u8; 32], kind: &str, subject: &str, expires: i64) -> hmac::Tag {
     ctx.sign()
 }
 
+/// Key-derivation label of the anti-forgery tokens' HMAC key.
+const CSRF_PURPOSE: &[u8] = b"csrf tokens";
+
+fn csrf_of(remote: &kyso_remote::RemoteSigning, cookie_name: &str, token: &str) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, &remote.derive_secret(CSRF_PURPOSE));
+    let mut ctx = hmac::Context::with_key(&key);
+    for part in [cookie_name.as_bytes(), token.as_bytes()] {
+        ctx.update(&(part.len() as u32).to_be_bytes());
+        ctx.update(part);
+    }
+    URL_SAFE_NO_PAD.encode(ctx.sign().as_ref())
+}
+
 impl Kind {
     fn key(&self, remote: &kyso_remote::RemoteSigning) -> [u8; 32] {
         remote.derive_secret(self.purpose)
@@ -131,6 +144,35 @@ impl Kind {
             if secure { "; Secure" } else { "" }
         ))
         .expect("ASCII cookie")
+    }
+
+    /// The anti-forgery token of the request's session of this kind (`None` without a
+    /// session cookie): an HMAC of the cookie's value under a key derived from the KEK for
+    /// this purpose alone, so a form from this session carries it and a forged post, which
+    /// cannot read the page, cannot.
+    pub(crate) fn csrf(
+        &self,
+        remote: &kyso_remote::RemoteSigning,
+        headers: &HeaderMap,
+    ) -> Option<String> {
+        let token = cookie(headers, self.cookie)?;
+        Some(csrf_of(remote, self.cookie, token))
+    }
+
+    /// Whether `given` is the anti-forgery token of the request's session of this kind.
+    pub(crate) fn csrf_ok(
+        &self,
+        remote: &kyso_remote::RemoteSigning,
+        headers: &HeaderMap,
+        given: &str,
+    ) -> bool {
+        match self.csrf(remote, headers) {
+            Some(want) if !given.is_empty() => {
+                aws_lc_rs::constant_time::verify_slices_are_equal(want.as_bytes(), given.as_bytes())
+                    .is_ok()
+            }
+            _ => false,
+        }
     }
 
     /// `Set-Cookie` that removes this cookie.

@@ -8,8 +8,8 @@
 use super::register::enrolled;
 use super::session::STAFF;
 use super::ui::{
-    Fields, Lang, channel_name_words, check_new_pin, day, esc, field, message, new_pin_fields,
-    page, provider_options, respond, say, status_of, unavailable,
+    Fields, Lang, channel_name_words, check_new_pin, csrf_field, csrf_refused, day, esc, field,
+    message, new_pin_fields, page, provider_options, respond, say, status_of, unavailable,
 };
 use crate::AppState;
 use axum::body::Bytes;
@@ -126,7 +126,9 @@ async fn home_body(
     staff: &Staff,
     f: &Fields,
     msg: &str,
+    csrf: &str,
 ) -> Result<String, CitizenError> {
+    let csrf = csrf_field(csrf);
     let mut providers = c.store().list_providers().await?;
     if staff.role() == StaffRole::Provider {
         providers.retain(|p| p.id == staff.scope());
@@ -138,9 +140,10 @@ async fn home_body(
     };
     Ok(format!(
         "{msg}<section class=\"card\"><p id=\"who\">{name} · {role} · {scope}</p>\
-         <form method=\"post\" action=\"/can-bo/dang-xuat\"><button type=\"submit\" class=\"secondary\">{logout}</button></form></section>\
+         <a class=\"button\" href=\"/can-bo/ho-so\">{dossiers}</a>\
+         <form method=\"post\" action=\"/can-bo/dang-xuat\">{csrf}<button type=\"submit\" class=\"secondary\">{logout}</button></form></section>\
          <section class=\"card\" id=\"door-to-door\"><h2>{h_enrol}</h2>\
-         <form method=\"post\" action=\"/can-bo/dang-ky\">\
+         <form method=\"post\" action=\"/can-bo/dang-ky\">{csrf}\
          <label for=\"card_qr\">{l_qr}</label><span class=\"hint\">{hint_qr}</span>\
          <textarea id=\"card_qr\" name=\"card_qr\" required autocapitalize=\"none\" spellcheck=\"false\">{qr}</textarea>\
          <button type=\"button\" id=\"scan\" class=\"secondary\" hidden>{scan}</button>\
@@ -149,13 +152,14 @@ async fn home_body(
          <p class=\"msg info\">{hand}</p>{pins}\
          <button type=\"submit\">{go}</button></form></section>\
          <section class=\"card\" id=\"lookup\"><h2>{h_lookup}</h2>\
-         <form method=\"post\" action=\"/can-bo/tra-cuu\">{cccd}{reason}\
+         <form method=\"post\" action=\"/can-bo/tra-cuu\">{csrf}{cccd}{reason}\
          <button type=\"submit\">{see}</button></form><p class=\"hint\">{logged}</p></section>{script}",
         msg = msg,
         name = esc(staff.name()),
         role = role_words(lang, staff.role()),
         scope = esc(&scope_words(staff)),
         logout = lang.t("Đăng xuất", "Log out"),
+        dossiers = lang.t("Hồ sơ dịch vụ công", "Public-service dossiers"),
         h_enrol = lang.t("Đăng ký tại nhà", "Enrol at home"),
         l_qr = lang.t(
             "Nội dung mã QR trên thẻ CCCD",
@@ -208,12 +212,14 @@ async fn home_body(
 async fn render_home(
     c: &Citizens,
     lang: Lang,
+    headers: &HeaderMap,
     staff: &Staff,
     f: &Fields,
     msg: (&str, &str),
     status: StatusCode,
 ) -> Response {
-    match home_body(c, lang, staff, f, &message(msg.0, msg.1)).await {
+    let csrf = STAFF.csrf(c.remote(), headers).unwrap_or_default();
+    match home_body(c, lang, staff, f, &message(msg.0, msg.1), &csrf).await {
         Ok(body) => respond(status, staff_page(lang, &body)),
         Err(e) => respond(
             status_of(&e),
@@ -260,6 +266,7 @@ pub(super) async fn home(State(s): State<AppState>, lang: Lang, headers: HeaderM
             render_home(
                 &c,
                 lang,
+                &headers,
                 &staff,
                 &Fields::default(),
                 ("", ""),
@@ -296,8 +303,19 @@ pub(super) async fn login(State(s): State<AppState>, lang: Lang, body: Bytes) ->
     }
 }
 
-/// `POST /can-bo/dang-xuat`.
-pub(super) async fn logout() -> Response {
+/// `POST /can-bo/dang-xuat` (with the session's token, when there is a session).
+pub(super) async fn logout(
+    State(s): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(c) = s.citizen_services()
+        && super::ui::cookie(&headers, STAFF.cookie).is_some()
+        && !STAFF.csrf_ok(c.remote(), &headers, Fields::parse(&body).get("csrf"))
+    {
+        return csrf_refused(lang, HOME);
+    }
     (
         StatusCode::SEE_OTHER,
         [
@@ -320,6 +338,9 @@ pub(super) async fn enrol(
         Err(r) => return *r,
     };
     let f = Fields::parse(&body);
+    if !STAFF.csrf_ok(c.remote(), &headers, f.get("csrf")) {
+        return csrf_refused(lang, HOME);
+    }
     // The PIN is the citizen's: never echoed back into the form.
     let keep = Fields::of(&[
         ("card_qr", f.raw("card_qr")),
@@ -329,6 +350,7 @@ pub(super) async fn enrol(
         return render_home(
             &c,
             lang,
+            &headers,
             &staff,
             &keep,
             ("err", &m),
@@ -371,6 +393,7 @@ pub(super) async fn enrol(
             render_home(
                 &c,
                 lang,
+                &headers,
                 &staff,
                 &keep,
                 ("err", &say(lang, &e)),
@@ -455,6 +478,9 @@ pub(super) async fn lookup(
         Err(r) => return *r,
     };
     let f = Fields::parse(&body);
+    if !STAFF.csrf_ok(c.remote(), &headers, f.get("csrf")) {
+        return csrf_refused(lang, HOME);
+    }
     match c.read_citizen(&staff, f.get("cccd"), f.get("reason")).await {
         Ok(v) => respond(StatusCode::OK, staff_page(lang, &record_html(lang, &v))),
         Err(e @ CitizenError::Forbidden(_)) => {
@@ -479,6 +505,7 @@ pub(super) async fn lookup(
             render_home(
                 &c,
                 lang,
+                &headers,
                 &staff,
                 &keep,
                 ("err", &say(lang, &e)),

@@ -131,11 +131,26 @@ dl{display:grid;grid-template-columns:minmax(6.5rem,38%) 1fr;gap:.35rem .8rem;ma
 .mono{font-family:ui-monospace,monospace;overflow-wrap:anywhere}\
 .or{text-align:center;color:#555;margin:.6rem 0}\
 ul.history{padding-left:1.1rem}ul.history li{margin:.3rem 0}\
+fieldset{border:1px solid #d8dbe0;border-radius:.4rem;margin:0 0 1rem;padding:.4rem .8rem .8rem}legend{font-weight:700;padding:0 .3rem}\
+.field-err{display:block;color:#b71c1c;font-weight:600;margin:.2rem 0}[aria-invalid=true]{border-color:#c62828;border-width:2px}\
+.req{color:#b71c1c;text-decoration:none}.unread{font-weight:700}\
+.qr svg{width:100%;max-width:18rem;height:auto;display:block;margin:.5rem auto;background:#fff}\
 video{width:100%;border-radius:.35rem;margin-top:.5rem}";
 
 /// A whole page: `home` is where this part of the site starts (the language switch
 /// returns there).
 pub(crate) fn page(lang: Lang, title: &str, home: &str, body: &str) -> Html<String> {
+    page_with_head(lang, title, home, "", body)
+}
+
+/// [`page`] with extra (already safe) elements in `<head>`, e.g. a refresh.
+pub(crate) fn page_with_head(
+    lang: Lang,
+    title: &str,
+    home: &str,
+    head: &str,
+    body: &str,
+) -> Html<String> {
     let (other, other_name) = match lang {
         Lang::Vi => ("en", "English"),
         Lang::En => ("vi", "Tiếng Việt"),
@@ -143,7 +158,7 @@ pub(crate) fn page(lang: Lang, title: &str, home: &str, body: &str) -> Html<Stri
     Html(format!(
         "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} — kyso</title><style>{STYLE}</style></head><body>\
+         {head}<title>{title} — kyso</title><style>{STYLE}</style></head><body>\
          <header><a class=\"brand\" href=\"/\">kyso · {brand}</a>\
          <a href=\"{home}?lang={other}\" hreflang=\"{other}\" lang=\"{other}\">{other_name}</a></header>\
          <main><h1>{title}</h1>{body}</main></body></html>",
@@ -186,6 +201,38 @@ pub(crate) fn unavailable(lang: Lang) -> Response {
                     "Dịch vụ công dân chưa được bật trên máy chủ này.",
                     "Citizen services are not enabled on this server.",
                 ),
+            ),
+        ),
+    )
+}
+
+/// The hidden anti-forgery field of a form posted with a session.
+pub(crate) fn csrf_field(token: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        esc(token)
+    )
+}
+
+/// The page refusing a post without the session's anti-forgery token (nothing was done).
+pub(crate) fn csrf_refused(lang: Lang, home: &str) -> Response {
+    respond(
+        StatusCode::FORBIDDEN,
+        page(
+            lang,
+            lang.t("Yêu cầu bị từ chối", "Request refused"),
+            home,
+            &format!(
+                "{}<p><a href=\"{}\">{}</a></p>",
+                message(
+                    "err",
+                    lang.t(
+                        "Biểu mẫu thiếu hoặc sai mã chống giả mạo (có thể trang đã cũ hoặc phiên đăng nhập đã đổi); không có thay đổi nào được thực hiện. Vui lòng mở lại trang và gửi lại.",
+                        "The form's anti-forgery token is missing or wrong (the page may be old, or the session changed); nothing was changed. Please reload the page and submit again.",
+                    ),
+                ),
+                esc(home),
+                lang.t("Quay lại", "Back"),
             ),
         ),
     )
