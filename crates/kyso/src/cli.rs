@@ -926,6 +926,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = kyso_ca::settings::DEFAULT_CRL_SHARDS)]
         shards: u16,
     },
+    /// Online public services: birth registrations submitted end to end (form, render,
+    /// signature approved with the PIN, time-stamp, store), then opened (verification) and
+    /// approved (result sealed at B-LT) by the officer, on a throw-away deployment. Prints
+    /// p50/p95 figures last, beside one P-256 signature (openssl speed).
+    Portal {
+        /// Dossiers to submit.
+        #[arg(long, default_value_t = 100)]
+        count: usize,
+        /// An empty PostgreSQL database to use instead of a temporary SQLite file.
+        #[arg(long = "bench-database")]
+        bench_database: Option<String>,
+        /// Print the figures as one JSON object (last line).
+        #[arg(long)]
+        json: bool,
+    },
     /// PAdES signing of a PDF (a built-in 1-page PDF by default) with an organisation
     /// seal's key in custody, one signature after another, each written to its own file
     /// (staged, fsynced, renamed, as `kyso sign` does); then offline validation of the

@@ -28,6 +28,14 @@ pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     if let BenchCommand::Crl { revoked, shards } = cmd {
         return crl(revoked, shards).await;
     }
+    if let BenchCommand::Portal {
+        count,
+        bench_database,
+        json,
+    } = cmd
+    {
+        return super::bench_portal::run(count, bench_database, json).await;
+    }
     if let BenchCommand::Pades { .. } = cmd {
         return super::bench_pades::run(ctx, cmd).await;
     }

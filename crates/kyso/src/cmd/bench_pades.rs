@@ -33,7 +33,7 @@ use std::time::Instant;
 
 /// A one-page A4 PDF with an empty content stream (the shape of
 /// `crates/kyso/tests/peers/minimal.pdf`), with its cross-reference table computed.
-fn one_page_pdf() -> Vec<u8> {
+pub(crate) fn one_page_pdf() -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

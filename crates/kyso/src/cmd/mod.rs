@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod bench_csc;
 mod bench_pades;
+mod bench_portal;
 mod ca;
 mod cert;
 mod citizens;

@@ -268,11 +268,7 @@ async fn seed_campaign(ctx: &Context, ca: kyso_ca::Ca) -> anyhow::Result<()> {
             DEMO_STAFF_PASSWORD,
         )
         .await?;
-    let b: Vec<&str> = first.birth.split('-').collect();
-    let qr = format!(
-        "{}||{}|{}{}{}|{}|Huế|01012022",
-        first.cccd, first.name, b[2], b[1], b[0], first.sex
-    );
+    let qr = first.card_qr();
     citizens
         .enrol(kyso_citizens::EnrolmentRequest {
             cccd: first.cccd.clone(),
@@ -297,17 +293,28 @@ const DEMO_STAFF_PASSWORD: &str = "kyso-demo-2026";
 const DEMO_PIN: &str = "246813";
 
 /// One adult of the demo register.
-struct DemoAdult {
-    cccd: String,
-    name: String,
-    birth: String,
-    sex: String,
-    phone: String,
-    commune: String,
+pub(crate) struct DemoAdult {
+    pub(crate) cccd: String,
+    pub(crate) name: String,
+    pub(crate) birth: String,
+    pub(crate) sex: String,
+    pub(crate) phone: String,
+    pub(crate) commune: String,
 }
 
 /// The `n`-th adult (0-based) of the generated register file.
-fn adult_at(csv: &std::path::Path, n: usize) -> anyhow::Result<DemoAdult> {
+impl DemoAdult {
+    /// The text of the QR code on the adult's CCCD card (as a field officer scans it).
+    pub(crate) fn card_qr(&self) -> String {
+        let b: Vec<&str> = self.birth.split('-').collect();
+        format!(
+            "{}||{}|{}{}{}|{}|Huế|01012022",
+            self.cccd, self.name, b[2], b[1], b[0], self.sex
+        )
+    }
+}
+
+pub(crate) fn adult_at(csv: &std::path::Path, n: usize) -> anyhow::Result<DemoAdult> {
     let text = std::fs::read_to_string(csv)?;
     let line = text
         .lines()
