@@ -70,18 +70,6 @@ fn citizen_may_download(role: &str, state: DossierState) -> bool {
 const DECLARATION: &str = "Tôi cam đoan nội dung khai trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật về lời cam đoan của mình.";
 
 impl Portal {
-    /// The citizen's current signing credential: the active campaign certificate's, else
-    /// the newest usable one.
-    pub(crate) async fn signing_credential(&self, cccd: &str) -> Result<String, PortalError> {
-        let list = self.remote().list(&format!("CCCD:{cccd}")).await?;
-        let active = self.store().active_enrolment(cccd).await?;
-        let pick = active
-            .and_then(|e| list.iter().position(|c| c.serial == e.serial))
-            .or_else(|| list.len().checked_sub(1));
-        pick.map(|i| list[i].id.clone())
-            .ok_or(PortalError::NotEnrolled)
-    }
-
     /// Checks the form and attachments, renders the application, stages its signature,
     /// asks the citizen to approve it on the phone and stores the dossier (`signing`).
     pub async fn start(
@@ -99,7 +87,11 @@ impl Portal {
             .get_person(cccd)
             .await?
             .ok_or(PortalError::NotEnrolled)?;
-        let credential = self.signing_credential(cccd).await?;
+        let credential = self
+            .remote()
+            .citizen_credential(cccd)
+            .await?
+            .ok_or(PortalError::NotEnrolled)?;
         let now = self.now();
         let valid = form::validate(
             procedure,

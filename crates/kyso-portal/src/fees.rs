@@ -161,24 +161,9 @@ impl Portal {
         } else {
             None
         };
-        let outcome = match self.store().record_payment(&payment, mv.as_ref()).await {
-            Ok(o) => o,
-            // A concurrent delivery of the same notice committed first (PostgreSQL does not
-            // lock the payment row that did not exist yet): a replay, not a conflict.
-            Err(kyso_store::StoreError::Conflict(m)) => {
-                return match self
-                    .store()
-                    .payments_of(&d.id)
-                    .await?
-                    .into_iter()
-                    .find(|p| p.reference == payment.reference)
-                {
-                    Some(seen) => Ok(PaymentOutcome::AlreadyRecorded(seen)),
-                    None => Err(PortalError::WrongState(m)),
-                };
-            }
-            Err(e) => return Err(e.into()),
-        };
+        // A replayed or concurrent delivery of the same reference is AlreadyRecorded
+        // (the store inserts the reference first; the second waits on its key).
+        let outcome = self.store().record_payment(&payment, mv.as_ref()).await?;
         if let (PaymentOutcome::Recorded(after), Some(mv)) = (&outcome, &mv)
             && let Some((vi, _)) = &mv.notice
         {

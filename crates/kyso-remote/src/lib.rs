@@ -435,6 +435,21 @@ impl RemoteSigning {
         Ok(self.ca.store().credentials_of(&subject_id).await?)
     }
 
+    /// A citizen's current credential for `user` (`CCCD:…` or the bare number): the one
+    /// of their active campaign certificate if they have one (after a switch or renewal the
+    /// older ones are revoked), else the newest. `None` if they have none.
+    pub async fn citizen_credential(&self, user_id: &str) -> Result<Option<String>, RemoteError> {
+        let list = self.list(user_id).await?;
+        let cccd = user_id.trim().trim_start_matches("CCCD:");
+        let active = self.ca.store().active_enrolment(cccd).await?;
+        let pick = active.and_then(|e| list.iter().position(|c| c.serial == e.serial));
+        Ok(match pick {
+            Some(i) => list.into_iter().nth(i),
+            None => list.into_iter().next_back(),
+        }
+        .map(|c| c.id))
+    }
+
     /// The credential's certificate serial and key record (immutable; cached).
     pub(crate) async fn fixed_parts(&self, id: &str) -> Result<FixedParts, RemoteError> {
         if let Some(f) = self.fixed.read().expect("cache lock").get(id) {

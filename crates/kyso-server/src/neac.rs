@@ -177,27 +177,6 @@ struct SignReq {
     documents: Vec<Document>,
 }
 
-/// A citizen's credential for `user` (`CCCD:…` or the bare number): the campaign
-/// credential if they have one (after a switch or renewal the older ones are revoked), else
-/// the newest.
-async fn citizens_credential(
-    s: &AppState,
-    remote: &kyso_remote::RemoteSigning,
-    user: &str,
-) -> Result<Option<String>, RemoteError> {
-    let list = remote.list(user).await?;
-    let active =
-        s.ca.store()
-            .active_enrolment(user.trim().trim_start_matches("CCCD:"))
-            .await?;
-    let pick = active.and_then(|e| list.iter().position(|c| c.serial == e.serial));
-    Ok(match pick {
-        Some(i) => list.into_iter().nth(i),
-        None => list.into_iter().next_back(),
-    }
-    .map(|c| c.id))
-}
-
 #[utoipa::path(
     post,
     path = "/neac/v1/sign",
@@ -222,7 +201,7 @@ async fn sign(State(s): State<AppState>, body: Bytes) -> Response {
     // The credential: named, or the citizen's.
     let credential = match (req.credential_id, req.user_id) {
         (Some(c), _) => c,
-        (None, Some(user)) => match citizens_credential(&s, &remote, &user).await {
+        (None, Some(user)) => match remote.citizen_credential(&user).await {
             Ok(Some(c)) => c,
             Ok(None) => return error(RemoteError::UnknownCredential(user)),
             Err(e) => return error(e),
