@@ -9,10 +9,12 @@
 
 mod authority;
 mod error;
+pub mod local;
 pub mod ltv;
 pub mod ocsp;
 pub mod pem;
 pub mod settings;
+pub mod testing;
 pub mod tsa;
 
 pub use authority::{

@@ -43,3 +43,40 @@ impl Urls {
         format!("{}/crl/{ca_slug}.crl", self.base)
     }
 }
+
+/// The CA and shard a CRL URL (or path) names — the inverse of [`Urls::crl_shard`]
+/// (`…/crl/<ca>/<shard>.crl` → `(ca, Some(shard))`) and [`Urls::crl_full`]
+/// (`…/crl/<ca>.crl` → `(ca, None)`). `None` for anything else.
+pub fn crl_scope(url: &str) -> Option<(&str, Option<u16>)> {
+    let file = url.rsplit_once("/crl/")?.1;
+    match file.split_once('/') {
+        None => Some((file.strip_suffix(".crl")?, None)),
+        Some((ca, shard)) => Some((ca, Some(shard.strip_suffix(".crl")?.parse().ok()?))),
+    }
+    .filter(|(ca, _)| !ca.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crl_urls_read_back_to_their_scope() {
+        let u = Urls::new("http://kyso.example/");
+        assert_eq!(
+            crl_scope(&u.crl_shard("citizen-ca", 7)),
+            Some(("citizen-ca", Some(7)))
+        );
+        assert_eq!(crl_scope(&u.crl_full("root")), Some(("root", None)));
+        assert_eq!(crl_scope("/crl/root.crl"), Some(("root", None)));
+        for bad in [
+            "/crl/root",
+            "/crl/a/b/c.crl",
+            "/crl/a/x.crl",
+            "/crl/.crl",
+            "/ocsp",
+        ] {
+            assert_eq!(crl_scope(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,7 +1,6 @@
 //! The automatic check of a submitted application's signature, as the officer sees it.
 
 use crate::{Portal, PortalError};
-use kyso_ca::ocsp::OcspResponder;
 use kyso_store::dossiers::DossierRecord;
 use kyso_verify::{Indication, Lang, Report};
 use std::sync::Arc;
@@ -16,36 +15,6 @@ pub struct SignatureCheck {
     pub summary: String,
     /// The full report (signer, time, integrity, status, changes after signing).
     pub report: Report,
-}
-
-/// Answers OCSP look-ups with the deployment's own responder and CRL look-ups (the
-/// issuing CAs' certificates have no OCSP: their status is the root's CRL) with the CA's
-/// own CRLs, in process.
-pub(crate) struct ResponderFetcher {
-    pub(crate) responder: Arc<OcspResponder>,
-    pub(crate) ca: Arc<kyso_ca::Ca>,
-    pub(crate) runtime: tokio::runtime::Handle,
-}
-
-impl kyso_verify::Fetcher for ResponderFetcher {
-    fn ocsp(&self, _url: &str, request: &[u8]) -> Option<Vec<u8>> {
-        Some(
-            self.runtime
-                .block_on(self.responder.respond(request))
-                .body
-                .to_vec(),
-        )
-    }
-
-    /// `…/crl/root.crl` or `…/crl/<ca>/<shard>.crl`, as the CA writes them.
-    fn crl(&self, url: &str) -> Option<Vec<u8>> {
-        let file = url.rsplit_once("/crl/")?.1;
-        let (slug, shard) = match file.split_once('/') {
-            None => (file.strip_suffix(".crl")?, None),
-            Some((ca, shard)) => (ca, Some(shard.strip_suffix(".crl")?.parse().ok()?)),
-        };
-        self.runtime.block_on(self.ca.crl(slug, shard)).ok()
-    }
 }
 
 impl Portal {
@@ -67,11 +36,7 @@ impl Portal {
             .issuer("root")
             .map(|r| vec![r.cert_der.clone()])
             .unwrap_or_default();
-        let fetcher = ResponderFetcher {
-            responder: self.responder.clone(),
-            ca: self.ca.clone(),
-            runtime: tokio::runtime::Handle::current(),
-        };
+        let fetcher = kyso_ca::local::LocalFetcher::new(self.ca.clone(), self.responder.clone());
         let now = self.now();
         let name = file.file_name.clone();
         let report = tokio::task::spawn_blocking(move || {

@@ -557,11 +557,8 @@ impl kyso_verify::Fetcher for LocalFetcher {
     }
 
     fn crl(&self, url: &str) -> Option<Vec<u8>> {
-        let file = Self::path(url)?.strip_prefix("/crl/")?;
-        let (slug, shard) = match file.split_once('/') {
-            None => (file.strip_suffix(".crl")?, None),
-            Some((ca, shard)) => (ca, Some(shard.strip_suffix(".crl")?.parse().ok()?)),
-        };
+        let path = Self::path(url).filter(|p| p.starts_with("/crl/"))?;
+        let (slug, shard) = kyso_pki::urls::crl_scope(path)?;
         if (slug == "root") != shard.is_none() {
             return None;
         }

@@ -26,7 +26,6 @@ use kyso_store::testing::FreshPostgres;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// The PIN every test citizen chooses.
 pub const PIN: &str = "482913";
@@ -163,7 +162,11 @@ impl Env {
                 .await
                 .unwrap(),
         );
-        let server = tokio::spawn(serve(listener, ca.clone(), responder.clone()));
+        let server = tokio::spawn(kyso_ca::testing::serve_revocation(
+            listener,
+            ca.clone(),
+            responder.clone(),
+        ));
         ca.export(dir.path()).unwrap();
         let remote = RemoteSigning::new(
             ca.clone(),
@@ -361,11 +364,7 @@ impl Env {
 
     /// kyso_verify's report on `pdf`, trusting the root, revocation answered in-process.
     pub async fn kyso_verify(&self, pdf: Vec<u8>) -> kyso_verify::Report {
-        let fetcher = Fetcher {
-            ca: self.ca.clone(),
-            responder: self.responder.clone(),
-            runtime: tokio::runtime::Handle::current(),
-        };
+        let fetcher = kyso_ca::local::LocalFetcher::new(self.ca.clone(), self.responder.clone());
         let anchors = vec![self.ca.issuer("root").unwrap().cert_der.clone()];
         let now = self.now();
         tokio::task::spawn_blocking(move || {
@@ -539,117 +538,6 @@ pub fn birth_certificate() -> Upload {
         file_name: "giay-chung-sinh.pdf".into(),
         content_type: "application/pdf".into(),
         bytes: small_pdf("GIẤY CHỨNG SINH"),
-    }
-}
-
-/// A minimal HTTP/1.1 server for the CA's URLs: `POST /ocsp`, `GET /crl/…`.
-async fn serve(
-    listener: tokio::net::TcpListener,
-    ca: Arc<Ca>,
-    responder: Arc<kyso_ca::ocsp::OcspResponder>,
-) {
-    loop {
-        let Ok((mut sock, _)) = listener.accept().await else {
-            return;
-        };
-        let (ca, responder) = (ca.clone(), responder.clone());
-        tokio::spawn(async move {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 8192];
-            let head_end = loop {
-                let Ok(n) = sock.read(&mut chunk).await else {
-                    return;
-                };
-                if n == 0 {
-                    return;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    break i + 4;
-                }
-            };
-            let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse().ok())?
-                })
-                .unwrap_or(0);
-            while buf.len() < head_end + length {
-                let Ok(n) = sock.read(&mut chunk).await else {
-                    return;
-                };
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            let body = &buf[head_end..];
-            let mut words = head.split_whitespace();
-            let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-            let answer: Option<(&str, Vec<u8>)> = match (method, path) {
-                ("POST", "/ocsp") => Some((
-                    "application/ocsp-response",
-                    responder.respond(body).await.body.to_vec(),
-                )),
-                ("GET", p) if p.starts_with("/crl/") => {
-                    let file = &p["/crl/".len()..];
-                    let der = match file.split_once('/') {
-                        None => ca.crl(file.trim_end_matches(".crl"), None).await.ok(),
-                        Some((slug, shard)) => match shard.trim_end_matches(".crl").parse() {
-                            Ok(shard) => ca.crl(slug, Some(shard)).await.ok(),
-                            Err(_) => None,
-                        },
-                    };
-                    der.map(|d| ("application/pkix-crl", d))
-                }
-                _ => None,
-            };
-            let response = match answer {
-                Some((kind, der)) => {
-                    let mut r = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        der.len()
-                    )
-                    .into_bytes();
-                    r.extend_from_slice(&der);
-                    r
-                }
-                None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_vec(),
-            };
-            let _ = sock.write_all(&response).await;
-            let _ = sock.shutdown().await;
-        });
-    }
-}
-
-/// Answers kyso_verify's look-ups from the same CA, in-process.
-struct Fetcher {
-    ca: Arc<Ca>,
-    responder: Arc<kyso_ca::ocsp::OcspResponder>,
-    runtime: tokio::runtime::Handle,
-}
-
-impl kyso_verify::Fetcher for Fetcher {
-    fn ocsp(&self, _url: &str, request: &[u8]) -> Option<Vec<u8>> {
-        Some(
-            self.runtime
-                .block_on(self.responder.respond(request))
-                .body
-                .to_vec(),
-        )
-    }
-
-    fn crl(&self, url: &str) -> Option<Vec<u8>> {
-        let file = url.split("/crl/").nth(1)?;
-        let (slug, shard) = match file.split_once('/') {
-            None => (file.strip_suffix(".crl")?, None),
-            Some((ca, shard)) => (ca, Some(shard.strip_suffix(".crl")?.parse().ok()?)),
-        };
-        self.runtime.block_on(self.ca.crl(slug, shard)).ok()
     }
 }
 
