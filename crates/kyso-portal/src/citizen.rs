@@ -55,6 +55,15 @@ pub struct CitizenDossier {
     pub short_code: Option<String>,
     /// Payments made.
     pub payments: Vec<PaymentRecord>,
+    /// Whether the citizen may still withdraw it (the rule [`Portal::withdraw`] applies).
+    pub may_withdraw: bool,
+}
+
+/// A citizen may withdraw until the agency has decided: not from a final state, and not
+/// once approved with the result held for the fee.
+fn withdrawable(state: DossierState, result_held: bool) -> bool {
+    state.can_move_to(DossierState::Withdrawn)
+        && !(state == DossierState::FeeRequested && result_held)
 }
 
 /// File roles a citizen may download in a given state.
@@ -305,10 +314,9 @@ impl Portal {
     ) -> Result<CitizenDossier, PortalError> {
         let dossier = self.own_dossier(cccd, id).await?;
         let events = self.store().dossier_events(id).await?;
-        let files = self
-            .store()
-            .dossier_files(id)
-            .await?
+        let all = self.store().dossier_files(id).await?;
+        let may_withdraw = withdrawable(dossier.state, all.iter().any(|f| f.role == "result"));
+        let files = all
             .into_iter()
             .filter(|f| citizen_may_download(&f.role, dossier.state))
             .map(|f| (f.role, f.file_name, f.bytes.len()))
@@ -335,6 +343,7 @@ impl Portal {
             files,
             short_code,
             payments,
+            may_withdraw,
         })
     }
 
@@ -406,9 +415,8 @@ impl Portal {
     /// The citizen withdraws a dossier the agency has not decided.
     pub async fn withdraw(&self, cccd: &str, id: &str) -> Result<DossierRecord, PortalError> {
         let dossier = self.own_dossier(cccd, id).await?;
-        // Approved with the result held for the fee: the agency has decided.
-        if dossier.state == DossierState::FeeRequested
-            && self.store().dossier_file(id, "result").await?.is_some()
+        let held = self.store().dossier_file(id, "result").await?.is_some();
+        if dossier.state.can_move_to(DossierState::Withdrawn) && !withdrawable(dossier.state, held)
         {
             return Err(PortalError::WrongState(format!(
                 "dossier {} is approved; its result waits for the fee",

@@ -2,8 +2,8 @@
 //! cookie's path is `/tai-khoan`); no form field names a citizen or a dossier's owner.
 
 use super::{
-    download, money, portal, say, see_other, seg, size_words, state_badge, state_words, status_of,
-    when,
+    download, files_html, money, payments_html, portal, say, see_other, seg, size_words,
+    state_badge, state_words, status_of, when,
 };
 use crate::AppState;
 use crate::citizens::session::CITIZEN;
@@ -808,52 +808,21 @@ async fn render(
             send = lang.t("Gửi bổ sung", "Send the supplement"),
         ));
     }
-    if !v.files.is_empty() {
-        let items: String = v
-            .files
-            .iter()
-            .map(|(role, file_name, size)| {
-                format!(
-                    "<li><a href=\"{base}/tep/{r}\" download>{what}</a> <span class=\"hint\">({n}, {size})</span></li>",
-                    r = esc(&seg(role)),
-                    what = esc(role_words(lang, role, p, &d.procedure)),
-                    n = esc(file_name),
-                    size = size_words(lang, *size as u64),
-                )
-            })
-            .collect();
-        out.push_str(&format!(
-            "<section class=\"card\" id=\"files\"><h2>{}</h2><ul class=\"history\">{items}</ul></section>",
-            lang.t("Tệp của hồ sơ", "Files")
-        ));
-    }
-    if !v.payments.is_empty() {
-        let items: String = v
-            .payments
-            .iter()
-            .map(|pay| {
-                format!(
-                    "<li>{} · {} · <span class=\"mono\">{}</span></li>",
-                    esc(&when(lang, pay.paid_at)),
-                    esc(&money(lang, pay.amount_vnd)),
-                    esc(&pay.reference)
-                )
-            })
-            .collect();
-        out.push_str(&format!(
-            "<section class=\"card\" id=\"payments\"><h2>{}</h2><ul class=\"history\">{items}</ul></section>",
-            lang.t("Thanh toán", "Payments")
-        ));
-    }
+    out.push_str(&files_html(
+        lang,
+        &base,
+        &v.files,
+        lang.t("Tệp của hồ sơ", "Files"),
+        |role, name| {
+            (
+                role_words(lang, role, p, &d.procedure).to_owned(),
+                name.to_owned(),
+            )
+        },
+    ));
+    out.push_str(&payments_html(lang, &v.payments));
     out.push_str(&history_html(lang, &v.events));
-    // Approved, the result held for the fee: the agency has decided.
-    let approved = d.state == DossierState::FeeRequested
-        && v.events
-            .iter()
-            .rev()
-            .find(|e| e.to == DossierState::FeeRequested)
-            .is_some_and(|e| e.note == "approved");
-    if d.state.can_move_to(DossierState::Withdrawn) && !approved {
+    if v.may_withdraw {
         out.push_str(&format!(
             "<section class=\"card\"><form method=\"post\" action=\"{base}/rut\">{csrf}\
              <p class=\"hint\">{why}</p><button type=\"submit\" class=\"danger\">{b}</button></form></section>",
@@ -930,23 +899,8 @@ pub(super) async fn withdraw(
     if !csrf_ok(&s, &headers, f.get("csrf")) {
         return csrf_refused(lang, &format!("{HOME}/{}", seg(&id)));
     }
-    match p.withdraw(&cccd, &id).await {
-        Ok(d) => see_other(&format!("{HOME}/{}?ok=rut", seg(&d.id))),
-        Err(e @ PortalError::NotFound) => error_page(lang, &e),
-        Err(e) => {
-            render(
-                &p,
-                lang,
-                &cccd,
-                &id,
-                &csrf,
-                false,
-                ("err", &say(lang, &e)),
-                status_of(&e),
-            )
-            .await
-        }
-    }
+    let result = p.withdraw(&cccd, &id).await;
+    after_change(&p, lang, &cccd, &id, &csrf, result, "rut").await
 }
 
 /// `POST /tai-khoan/ho-so/{id}/bo-sung` (multipart: note, files).
@@ -967,16 +921,31 @@ pub(super) async fn supplement(
     if !csrf_ok(&s, &headers, &posted.csrf) {
         return csrf_refused(lang, &back);
     }
-    match p.resubmit(&cccd, &id, posted.uploads, &posted.note).await {
-        Ok(d) => see_other(&format!("{HOME}/{}?ok=bo-sung", seg(&d.id))),
+    let result = p.resubmit(&cccd, &id, posted.uploads, &posted.note).await;
+    after_change(&p, lang, &cccd, &id, &csrf, result, "bo-sung").await
+}
+
+/// After a citizen's change: back to the dossier (`?ok=<tag>` says what was done), or
+/// the dossier page with the refusal.
+async fn after_change(
+    p: &Portal,
+    lang: Lang,
+    cccd: &str,
+    id: &str,
+    csrf: &str,
+    result: Result<kyso_store::dossiers::DossierRecord, PortalError>,
+    tag: &str,
+) -> Response {
+    match result {
+        Ok(d) => see_other(&format!("{HOME}/{}?ok={tag}", seg(&d.id))),
         Err(e @ PortalError::NotFound) => error_page(lang, &e),
         Err(e) => {
             render(
-                &p,
+                p,
                 lang,
-                &cccd,
-                &id,
-                &csrf,
+                cccd,
+                id,
+                csrf,
                 false,
                 ("err", &say(lang, &e)),
                 status_of(&e),

@@ -258,3 +258,55 @@ fn seg(s: &str) -> String {
 fn when(lang: Lang, t: kyso_core::UnixTime) -> String {
     crate::verify::when(lang, t)
 }
+
+/// The files section: a download link per file and, in the hint, what `describe` says
+/// (link text, hint) with the size. Nothing when there are none.
+fn files_html(
+    lang: Lang,
+    base: &str,
+    files: &[(String, String, usize)],
+    heading: &str,
+    describe: impl Fn(&str, &str) -> (String, String),
+) -> String {
+    if files.is_empty() {
+        return String::new();
+    }
+    let items: String = files
+        .iter()
+        .map(|(role, file_name, size)| {
+            let (what, hint) = describe(role, file_name);
+            format!(
+                "<li><a href=\"{base}/tep/{r}\" download>{what}</a> <span class=\"hint\">({hint}, {size})</span></li>",
+                r = esc(&seg(role)),
+                what = esc(&what),
+                hint = esc(&hint),
+                size = size_words(lang, *size as u64),
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"card\" id=\"files\"><h2>{heading}</h2><ul class=\"history\">{items}</ul></section>"
+    )
+}
+
+/// The payments section (when, amount, the platform's reference). Nothing when none.
+fn payments_html(lang: Lang, payments: &[kyso_store::dossiers::PaymentRecord]) -> String {
+    if payments.is_empty() {
+        return String::new();
+    }
+    let items: String = payments
+        .iter()
+        .map(|pay| {
+            format!(
+                "<li>{} · {} · <span class=\"mono\">{}</span></li>",
+                esc(&when(lang, pay.paid_at)),
+                esc(&money(lang, pay.amount_vnd)),
+                esc(&pay.reference)
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"card\" id=\"payments\"><h2>{}</h2><ul class=\"history\">{items}</ul></section>",
+        lang.t("Thanh toán", "Payments")
+    )
+}

@@ -4,8 +4,8 @@
 
 use super::citizen::history_html;
 use super::{
-    download, money, portal, say, see_other, seg, size_words, state_badge, state_words, status_of,
-    verify_lang, when,
+    download, files_html, money, payments_html, portal, say, see_other, seg, state_badge,
+    state_words, status_of, verify_lang, when,
 };
 use crate::AppState;
 use crate::citizens::session::STAFF;
@@ -326,42 +326,14 @@ async fn render(
             esc(title)
         ));
     }
-    if !v.files.is_empty() {
-        let items: String = v
-            .files
-            .iter()
-            .map(|(role, file_name, size)| {
-                format!(
-                    "<li><a href=\"{base}/tep/{r}\" download>{n}</a> <span class=\"hint\">({r}, {size})</span></li>",
-                    r = esc(&seg(role)),
-                    n = esc(file_name),
-                    size = size_words(lang, *size as u64),
-                )
-            })
-            .collect();
-        out.push_str(&format!(
-            "<section class=\"card\" id=\"files\"><h2>{}</h2><ul class=\"history\">{items}</ul></section>",
-            lang.t("Tệp", "Files")
-        ));
-    }
-    if !v.payments.is_empty() {
-        let items: String = v
-            .payments
-            .iter()
-            .map(|pay| {
-                format!(
-                    "<li>{} · {} · <span class=\"mono\">{}</span></li>",
-                    esc(&when(lang, pay.paid_at)),
-                    esc(&money(lang, pay.amount_vnd)),
-                    esc(&pay.reference)
-                )
-            })
-            .collect();
-        out.push_str(&format!(
-            "<section class=\"card\" id=\"payments\"><h2>{}</h2><ul class=\"history\">{items}</ul></section>",
-            lang.t("Thanh toán", "Payments")
-        ));
-    }
+    out.push_str(&files_html(
+        lang,
+        &base,
+        &v.files,
+        lang.t("Tệp", "Files"),
+        |role, name| (name.to_owned(), role.to_owned()),
+    ));
+    out.push_str(&payments_html(lang, &v.payments));
     out.push_str(&history_html(lang, &v.events));
     out.push_str(&actions(lang, d, &base, csrf, v.check.valid));
     out.push_str(&format!(
