@@ -6,8 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use kyso_core::DossierState;
 use kyso_docs::render::{Application, render_application};
-use kyso_dossiers::catalogue::{FieldKind, Procedure};
-use kyso_dossiers::form::{self, Value, check_attachment, missing_attachments};
+use kyso_dossiers::catalogue::Procedure;
+use kyso_dossiers::form::{self, check_attachment, missing_attachments};
 use kyso_population::Date;
 use kyso_remote::StagedPdfSignature;
 use kyso_remote::documents::{Level, PdfOptions};
@@ -118,9 +118,10 @@ impl Portal {
             person.commune_code,
             y % 100
         );
+        let form_json = crate::form_view::stored(&valid);
         let app = application(
             procedure,
-            &valid,
+            &form_json,
             &receipt,
             &person.full_name,
             &self.config.place,
@@ -153,13 +154,6 @@ impl Portal {
             )
             .await?;
 
-        let form_json = serde_json::Value::Object(
-            valid
-                .iter()
-                .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_string())))
-                .collect(),
-        )
-        .to_string();
         let dossier = DossierRecord {
             id: format!("hs-{}", random_id()),
             receipt: receipt.clone(),
@@ -566,28 +560,13 @@ fn safe_file_name(given: &str, slot: &str, ext: &str) -> String {
 /// The application document for a valid form.
 fn application(
     procedure: &Procedure,
-    form: &kyso_dossiers::ValidForm,
+    form: &str,
     receipt: &str,
     applicant: &str,
     place: &str,
     now: kyso_core::UnixTime,
 ) -> Application {
-    let sections = procedure
-        .sections()
-        .iter()
-        .map(|s| {
-            let rows = s
-                .fields()
-                .iter()
-                .filter_map(|f| {
-                    let v = form.get(f.id())?;
-                    Some((f.label().vi().to_owned(), shown(f.kind(), v)))
-                })
-                .collect::<Vec<_>>();
-            (s.title().vi().to_owned(), rows)
-        })
-        .filter(|(_, rows)| !rows.is_empty())
-        .collect();
+    let sections = crate::form_view::sections(procedure, form);
     Application {
         title: format!("TỜ KHAI {}", procedure.name().vi().to_uppercase()),
         procedure_code: procedure.code().to_owned(),
@@ -597,18 +576,6 @@ fn application(
         declaration: DECLARATION.into(),
         place_date: place_date(place, now),
         applicant: applicant.to_owned(),
-    }
-}
-
-/// A value as a person reads it: dates `dd/mm/yyyy`, choices by their label.
-pub(crate) fn shown(kind: &FieldKind, v: &Value) -> String {
-    match (kind, v) {
-        (_, Value::Date(d)) => format!("{:02}/{:02}/{}", d.day(), d.month(), d.year()),
-        (FieldKind::Select { options }, Value::Choice(c)) => options
-            .iter()
-            .find(|o| o.value() == c)
-            .map_or_else(|| c.clone(), |o| o.label().vi().to_owned()),
-        (_, other) => other.to_string(),
     }
 }
 

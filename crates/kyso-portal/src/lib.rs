@@ -31,6 +31,7 @@
 mod citizen;
 mod error;
 pub mod fees;
+mod form_view;
 mod officer;
 pub mod result;
 mod verify;

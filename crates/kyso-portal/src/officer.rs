@@ -160,27 +160,9 @@ impl Portal {
     ) -> Result<OfficerView, PortalError> {
         let dossier = self.handled(staff, id, "dossier").await?;
         let check = self.check_application(&dossier, lang).await?;
-        let values: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&dossier.form).unwrap_or_default();
         let procedure = self.catalogue.get(&dossier.procedure);
         let form = procedure
-            .map(|p| {
-                p.sections()
-                    .iter()
-                    .map(|s| {
-                        let rows = s
-                            .fields()
-                            .iter()
-                            .filter_map(|f| {
-                                let v = values.get(f.id())?.as_str()?;
-                                Some((f.label().vi().to_owned(), v.to_owned()))
-                            })
-                            .collect::<Vec<_>>();
-                        (s.title().vi().to_owned(), rows)
-                    })
-                    .filter(|(_, rows)| !rows.is_empty())
-                    .collect()
-            })
+            .map(|p| crate::form_view::sections(p, &dossier.form))
             .unwrap_or_default();
         let files = self
             .store()

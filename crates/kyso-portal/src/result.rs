@@ -25,8 +25,6 @@ impl Portal {
             .catalogue
             .get(&dossier.procedure)
             .ok_or_else(|| PortalError::UnknownProcedure(dossier.procedure.clone()))?;
-        let values: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&dossier.form).unwrap_or_default();
         let mut sections = vec![(
             "Thông tin hồ sơ".to_owned(),
             vec![
@@ -39,19 +37,7 @@ impl Portal {
                 ("Số CCCD người nộp".to_owned(), dossier.cccd.clone()),
             ],
         )];
-        for s in procedure.sections() {
-            let rows: Vec<(String, String)> = s
-                .fields()
-                .iter()
-                .filter_map(|f| {
-                    let v = values.get(f.id())?.as_str()?;
-                    Some((f.label().vi().to_owned(), v.to_owned()))
-                })
-                .collect();
-            if !rows.is_empty() {
-                sections.push((s.title().vi().to_owned(), rows));
-            }
-        }
+        sections.extend(crate::form_view::sections(procedure, &dossier.form));
         let agency = procedure.agency().vi().to_owned();
         let app = Application {
             title: procedure.result_title().vi().to_uppercase(),
