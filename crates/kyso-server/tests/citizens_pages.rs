@@ -2,10 +2,12 @@
 //! registration with the code from the SMS outbox, field-officer enrolment with the CCCD
 //! card's QR text, staff scope and the access log, sessions bound to one citizen, English.
 
+mod common;
+use common::Resp;
+
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use base64::Engine as _;
-use http_body_util::BodyExt;
 use kyso_ca::{Ca, InitOptions};
 use kyso_citizens::Citizens;
 use kyso_core::{CertStatus, FixedClock, UnixTime};
@@ -13,13 +15,12 @@ use kyso_keys::KeyAlgorithm;
 use kyso_keys::kek::Kek;
 use kyso_keys::soft::SoftKeyStore;
 use kyso_remote::{RemoteSigning, Secrets};
-use kyso_server::{AppState, router};
+use kyso_server::AppState;
 use kyso_store::Store;
 use kyso_store::citizens::StaffRole;
 use kyso_store::enrolment::Channel;
 use kyso_store::population::{HouseholdRecord, PersonRecord};
 use std::sync::Arc;
-use tower::ServiceExt;
 
 const T0: UnixTime = UnixTime(1_795_459_507);
 const PIN: &str = "482913";
@@ -174,59 +175,12 @@ async fn env() -> Env {
     }
 }
 
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Resp {
-    /// `name=value` of a Set-Cookie header.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap())
-            .find(|v| v.starts_with(&format!("{name}=")))
-            .map(|v| v.split(';').next().unwrap().to_owned())
-    }
-
-    /// The value of the hidden input `name`.
-    fn hidden(&self, name: &str) -> String {
-        let key = format!("name=\"{name}\" value=\"");
-        let at = self
-            .body
-            .find(&key)
-            .unwrap_or_else(|| panic!("no {name} in {}", self.body))
-            + key.len();
-        self.body[at..].split('"').next().unwrap().to_owned()
-    }
-
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .map_or("", |v| v.to_str().unwrap())
-    }
-}
-
 async fn send(e: &Env, req: Request<Body>) -> Resp {
-    let resp = router(e.state.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    common::send(&e.state, req).await
 }
 
 async fn get(e: &Env, path: &str, cookies: &str) -> Resp {
-    let mut req = Request::get(path);
-    if !cookies.is_empty() {
-        req = req.header(header::COOKIE, cookies);
-    }
-    send(e, req.body(Body::empty()).unwrap()).await
+    common::get(&e.state, path, cookies).await
 }
 
 /// The anti-forgery token the session's home page puts in its forms (empty without one).
@@ -267,13 +221,7 @@ async fn post(e: &Env, path: &str, cookies: &str, form: &[(&str, &str)]) -> Resp
 
 /// Posts exactly the fields given.
 async fn post_raw(e: &Env, path: &str, cookies: &str, form: &[(&str, &str)]) -> Resp {
-    let mut req =
-        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if !cookies.is_empty() {
-        req = req.header(header::COOKIE, cookies);
-    }
-    let body = serde_urlencoded::to_string(form).unwrap();
-    send(e, req.body(Body::from(body)).unwrap()).await
+    common::post_form(&e.state, path, cookies, form).await
 }
 
 /// The newest code sent to `phone`.
@@ -1019,11 +967,8 @@ async fn without_citizen_services_the_pages_say_so() {
     let e = env().await;
     let mut state = e.state.clone();
     state.citizens = None;
-    let resp = router(state)
-        .oneshot(Request::get("/dang-ky").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let resp = common::get(&state, "/dang-ky", "").await;
+    assert_eq!(resp.status, StatusCode::SERVICE_UNAVAILABLE);
     // OpenID is not configured here: its start page says so instead of redirecting.
     let r = get(&e, "/oidc/start?purpose=enrol", "").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);

@@ -5,9 +5,11 @@
 //! Scope (another commune, provider staff), a tampered application, anti-forgery tokens,
 //! refused attachments and forged callbacks.
 
+mod common;
+use common::Resp;
+
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Request, StatusCode, header};
 use kyso_ca::{Ca, InitOptions, IssueRequest, KeySource};
 use kyso_citizens::Citizens;
 use kyso_core::{DossierState, FixedClock, SubjectIdentifier, TextField, UnixTime};
@@ -16,13 +18,12 @@ use kyso_keys::kek::Kek;
 use kyso_keys::soft::SoftKeyStore;
 use kyso_pki::{Profile, SubjectSpec};
 use kyso_remote::{RemoteSigning, Secrets};
-use kyso_server::{AppState, router};
+use kyso_server::AppState;
 use kyso_store::Store;
 use kyso_store::citizens::StaffRole;
 use kyso_store::dossiers::{DossierFile, Move};
 use kyso_store::population::{HouseholdRecord, PersonRecord};
 use std::sync::Arc;
-use tower::ServiceExt;
 
 const T0: UnixTime = UnixTime(1_795_459_507);
 const PIN: &str = "482913";
@@ -150,75 +151,16 @@ async fn env() -> Env {
     }
 }
 
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    bytes: Vec<u8>,
-    body: String,
-}
-
-impl Resp {
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap())
-            .find(|v| v.starts_with(&format!("{name}=")))
-            .map(|v| v.split(';').next().unwrap().to_owned())
-    }
-
-    fn hidden(&self, name: &str) -> String {
-        let key = format!("name=\"{name}\" value=\"");
-        let at = self
-            .body
-            .find(&key)
-            .unwrap_or_else(|| panic!("no {name} in {}", self.body))
-            + key.len();
-        self.body[at..].split('"').next().unwrap().to_owned()
-    }
-
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .map_or("", |v| v.to_str().unwrap())
-    }
-}
-
 async fn send(e: &Env, req: Request<Body>) -> Resp {
-    let resp = router(e.state.clone()).oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Resp {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-        bytes,
-    }
+    common::send(&e.state, req).await
 }
 
 async fn get(e: &Env, path: &str, cookies: &str) -> Resp {
-    let mut req = Request::get(path);
-    if !cookies.is_empty() {
-        req = req.header(header::COOKIE, cookies);
-    }
-    send(e, req.body(Body::empty()).unwrap()).await
+    common::get(&e.state, path, cookies).await
 }
 
 async fn post(e: &Env, path: &str, cookies: &str, form: &[(&str, &str)]) -> Resp {
-    let mut req =
-        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if !cookies.is_empty() {
-        req = req.header(header::COOKIE, cookies);
-    }
-    let body = serde_urlencoded::to_string(form).unwrap();
-    send(e, req.body(Body::from(body)).unwrap()).await
+    common::post_form(&e.state, path, cookies, form).await
 }
 
 /// A file part: (field name, file name, content type, bytes).

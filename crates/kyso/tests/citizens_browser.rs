@@ -6,25 +6,11 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const POPULATION: &str = "cccd,full_name,date_of_birth,sex,phone,household_id,commune_code
 046190012345,Nguyễn Thị Lan,1990-03-15,Nữ,0912345678,46-19789-000001,19789
 046092007777,Phạm Văn Nam,1992-01-05,Nam,,46-19789-000003,19789
 ";
-
-/// Where the screenshots go: `<target dir>/kyso-artefacts/screenshots`, next to the binary
-/// under test (so `CARGO_TARGET_DIR` is honoured).
-fn screenshot_dir() -> PathBuf {
-    let target = Path::new(env!("CARGO_BIN_EXE_kyso"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the binary lives in <target>/<profile>/");
-    let dir = target.join("kyso-artefacts").join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 fn a_citizen_registers_online_and_an_officer_enrols_at_home_in_chromium() {
@@ -58,14 +44,10 @@ fn a_citizen_registers_online_and_an_officer_enrols_at_home_in_chromium() {
     let _server = k.serve_at(&format!("127.0.0.1:{port}"), &[]);
 
     let shots = screenshot_dir();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/citizens_browser.mjs");
-    let out = Command::new("node")
-        .arg(&script)
+    let out = k
+        .node_peer("citizens_browser.mjs")
         .arg(&base)
         .arg(&shots)
-        .env("KYSO_BIN", env!("CARGO_BIN_EXE_kyso"))
-        .env("KYSO_DATA_DIR", k.data_dir())
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
         .output()
         .expect("node (scripts/test installs playwright-core and chromium)");
     println!("screenshots: {}", shots.display());

@@ -42,17 +42,6 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Where the screenshots go (as in citizens_browser.rs): `<target>/kyso-artefacts/screenshots`.
-fn screenshot_dir() -> PathBuf {
-    let target = Path::new(env!("CARGO_BIN_EXE_kyso"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the binary lives in <target>/<profile>/");
-    let dir = target.join("kyso-artefacts").join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn chromium() -> PathBuf {
     std::env::var_os("KYSO_CHROMIUM")
         .map(PathBuf::from)

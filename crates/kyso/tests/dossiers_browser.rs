@@ -13,7 +13,6 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const POPULATION: &str = "cccd,full_name,date_of_birth,sex,phone,household_id,commune_code
@@ -22,16 +21,6 @@ const POPULATION: &str = "cccd,full_name,date_of_birth,sex,phone,household_id,co
 const CARD_QR: &str =
     "046190012345||Nguyễn Thị Ánh Tuyết|15031990|Nữ|12 Lê Lợi, Phường Thuận Hóa, Huế|10032021";
 const PIN: &str = "482913";
-
-fn screenshot_dir() -> PathBuf {
-    let target = Path::new(env!("CARGO_BIN_EXE_kyso"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the binary lives in <target>/<profile>/");
-    let dir = target.join("kyso-artefacts").join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 fn a_birth_registration_from_submission_to_signed_result_in_chromium() {
@@ -117,16 +106,12 @@ fn a_birth_registration_from_submission_to_signed_result_in_chromium() {
     let shots = screenshot_dir();
     let downloads = k.path("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/dossiers_browser.mjs");
-    let out = Command::new("node")
-        .arg(&script)
+    let out = k
+        .node_peer("dossiers_browser.mjs")
         .arg(&base)
         .arg(&shots)
         .arg(&downloads)
-        .env("KYSO_BIN", env!("CARGO_BIN_EXE_kyso"))
-        .env("KYSO_DATA_DIR", k.data_dir())
         .env("KYSO_PAYMENT_KEY", &payment_key)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
         .output()
         .expect("node (scripts/test installs playwright-core and chromium)");
     println!("screenshots: {}", shots.display());

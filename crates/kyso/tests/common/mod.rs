@@ -305,3 +305,32 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Where browser tests keep their screenshots: `<target dir>/kyso-artefacts/screenshots`,
+/// next to the binary under test (so `CARGO_TARGET_DIR` is honoured).
+pub fn screenshot_dir() -> PathBuf {
+    let target = Path::new(env!("CARGO_BIN_EXE_kyso"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("the binary lives in <target>/<profile>/");
+    let dir = target.join("kyso-artefacts").join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Kyso {
+    /// `node tests/peers/<script>` run from the workspace root (where `node_modules` is),
+    /// with `KYSO_BIN` and `KYSO_DATA_DIR` naming this deployment for the script's CLI calls.
+    pub fn node_peer(&self, script: &str) -> Command {
+        let mut c = Command::new("node");
+        c.arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/peers")
+                .join(script),
+        )
+        .env("KYSO_BIN", env!("CARGO_BIN_EXE_kyso"))
+        .env("KYSO_DATA_DIR", self.data_dir())
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+        c
+    }
+}
