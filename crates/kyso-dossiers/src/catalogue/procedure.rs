@@ -550,24 +550,36 @@ impl Checker<'_> {
         })
     }
 
+    /// What fields and attachments share: an id unique among both, a label, optional help.
+    fn entry(
+        &self,
+        path: &str,
+        id: &str,
+        label: RawLabel,
+        help: Option<RawLabel>,
+        ids: &mut HashSet<String>,
+    ) -> Result<(Label, Option<Label>), CatalogueError> {
+        self.id(&format!("{path}.id"), id)?;
+        if !ids.insert(id.to_owned()) {
+            return Err(self.err(
+                format!("{path}.id"),
+                format!("id {id:?} is used by another field or attachment"),
+            ));
+        }
+        let label = self.label(&format!("{path}.label"), label, MAX_LABEL_CHARS)?;
+        let help = help
+            .map(|h| self.label(&format!("{path}.help"), h, MAX_HELP_CHARS))
+            .transpose()?;
+        Ok((label, help))
+    }
+
     fn field(
         &self,
         path: &str,
         raw: RawField,
         ids: &mut HashSet<String>,
     ) -> Result<Field, CatalogueError> {
-        self.id(&format!("{path}.id"), &raw.id)?;
-        if !ids.insert(raw.id.clone()) {
-            return Err(self.err(
-                format!("{path}.id"),
-                format!("id {:?} is used by another field or attachment", raw.id),
-            ));
-        }
-        let label = self.label(&format!("{path}.label"), raw.label, MAX_LABEL_CHARS)?;
-        let help = raw
-            .help
-            .map(|h| self.label(&format!("{path}.help"), h, MAX_HELP_CHARS))
-            .transpose()?;
+        let (label, help) = self.entry(path, &raw.id, raw.label, raw.help, ids)?;
 
         // A key that does not apply to the field's type is refused rather than ignored:
         // `"pattern"` on a date field means its author expects a check that would not run.
@@ -701,18 +713,7 @@ impl Checker<'_> {
         raw: RawAttachment,
         ids: &mut HashSet<String>,
     ) -> Result<AttachmentSpec, CatalogueError> {
-        self.id(&format!("{path}.id"), &raw.id)?;
-        if !ids.insert(raw.id.clone()) {
-            return Err(self.err(
-                format!("{path}.id"),
-                format!("id {:?} is used by another field or attachment", raw.id),
-            ));
-        }
-        let label = self.label(&format!("{path}.label"), raw.label, MAX_LABEL_CHARS)?;
-        let help = raw
-            .help
-            .map(|h| self.label(&format!("{path}.help"), h, MAX_HELP_CHARS))
-            .transpose()?;
+        let (label, help) = self.entry(path, &raw.id, raw.label, raw.help, ids)?;
         if raw.mime_types.is_empty() {
             return Err(self.err(
                 format!("{path}.mime_types"),
