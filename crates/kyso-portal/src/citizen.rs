@@ -295,6 +295,17 @@ impl Portal {
         }
     }
 
+    /// Whether the dossier holds its result document (made at approval, perhaps held for
+    /// the fee).
+    pub(crate) async fn result_held(&self, id: &str) -> Result<bool, PortalError> {
+        Ok(self
+            .store()
+            .dossier_files(id)
+            .await?
+            .iter()
+            .any(|f| f.role == "result"))
+    }
+
     /// The citizen's dossiers, newest first.
     pub async fn dossiers_of(&self, cccd: &str) -> Result<Vec<DossierRecord>, PortalError> {
         Ok(self.store().dossiers_of(cccd, 200).await?)
@@ -313,7 +324,7 @@ impl Portal {
         let files = all
             .into_iter()
             .filter(|f| citizen_may_download(&f.role, dossier.state))
-            .map(|f| (f.role, f.file_name, f.bytes.len()))
+            .map(|f| (f.role, f.file_name, f.size as usize))
             .collect();
         let short_code = match (&dossier.signing_request, dossier.state) {
             (Some(r), DossierState::Signing) => self
@@ -409,7 +420,7 @@ impl Portal {
     /// The citizen withdraws a dossier the agency has not decided.
     pub async fn withdraw(&self, cccd: &str, id: &str) -> Result<DossierRecord, PortalError> {
         let dossier = self.own_dossier(cccd, id).await?;
-        let held = self.store().dossier_file(id, "result").await?.is_some();
+        let held = self.result_held(id).await?;
         if dossier.state.can_move_to(DossierState::Withdrawn) && !withdrawable(dossier.state, held)
         {
             return Err(PortalError::WrongState(format!(

@@ -135,7 +135,7 @@ impl Portal {
             recorded_at: now,
         };
         let mv = if d.state == DossierState::FeeRequested {
-            let held = self.store().dossier_file(&d.id, "result").await?.is_some();
+            let held = self.result_held(&d.id).await?;
             let (path, vi, en) = if held {
                 (
                     vec![DossierState::Processed, DossierState::ResultReturned],

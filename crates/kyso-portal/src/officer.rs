@@ -170,7 +170,7 @@ impl Portal {
             .await?
             .into_iter()
             .filter(|f| f.role != "application.staged")
-            .map(|f| (f.role, f.file_name, f.bytes.len()))
+            .map(|f| (f.role, f.file_name, f.size as usize))
             .collect();
         Ok(OfficerView {
             procedure_name: procedure

@@ -66,6 +66,21 @@ pub struct DossierFile {
     pub added_at: UnixTime,
 }
 
+/// A file of a dossier without its content.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DossierFileInfo {
+    /// Its place in the dossier (see [`DossierFile::role`]).
+    pub role: String,
+    /// File name.
+    pub file_name: String,
+    /// Media type.
+    pub mime: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// When added (Unix seconds).
+    pub added_at: i64,
+}
+
 /// One state change of a dossier's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DossierEvent {
@@ -247,8 +262,9 @@ pub trait DossierStore: Send + Sync {
     ) -> Result<PaymentOutcome, StoreError>;
     /// The payments of a dossier.
     async fn payments_of(&self, dossier_id: &str) -> Result<Vec<PaymentRecord>, StoreError>;
-    /// A dossier's files (with content), by role.
-    async fn dossier_files(&self, dossier_id: &str) -> Result<Vec<DossierFile>, StoreError>;
+    /// A dossier's files, by role — what they are, not their content (a page listing
+    /// five attachments of 5 MB reads none of them).
+    async fn dossier_files(&self, dossier_id: &str) -> Result<Vec<DossierFileInfo>, StoreError>;
     /// One file of a dossier.
     async fn dossier_file(
         &self,
@@ -800,14 +816,14 @@ macro_rules! impl_dossier_store {
             async fn dossier_files(
                 &self,
                 dossier_id: &str,
-            ) -> Result<Vec<$crate::dossiers::DossierFile>, $crate::StoreError> {
-                let rows: Vec<$crate::dossiers::FileRow> = sqlx::query_as(
-                    "SELECT role, file_name, mime, bytes, added_at FROM dossier_files WHERE dossier_id = $1 ORDER BY role",
+            ) -> Result<Vec<$crate::dossiers::DossierFileInfo>, $crate::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT role, file_name, mime, CAST(LENGTH(bytes) AS BIGINT) AS size, added_at \
+                     FROM dossier_files WHERE dossier_id = $1 ORDER BY role",
                 )
                 .bind(dossier_id)
                 .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                .await?)
             }
 
             async fn dossier_file(

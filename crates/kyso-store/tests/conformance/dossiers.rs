@@ -91,6 +91,14 @@ pub async fn dossiers_move_through_their_life(db: &Db) {
     };
     assert!(s.dossier_queue(&by_state).await.unwrap().is_empty());
 
+    let sizes: Vec<i64> = s
+        .dossier_files("d1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.size)
+        .collect();
+    assert_eq!(sizes, [6, 11], "sizes without reading the content");
     let roles: Vec<String> = s
         .dossier_files("d1")
         .await
