@@ -27,7 +27,8 @@ impl Citizens {
             Actor::Citizen(c) => c == cccd,
             Actor::Operator => true,
             Actor::Staff(s) => match s.role() {
-                kyso_store::citizens::StaffRole::Commune => false,
+                kyso_store::citizens::StaffRole::Commune
+                | kyso_store::citizens::StaffRole::Team => false,
                 _ => s.may_see(&person, enrolment.as_ref().map(|e| e.provider.as_str())),
             },
         };

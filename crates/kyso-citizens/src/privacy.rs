@@ -46,18 +46,19 @@ impl Staff {
     /// Whether this staff member may see `person`, whose active provider is `provider`.
     pub fn may_see(&self, person: &PersonRecord, provider: Option<&str>) -> bool {
         match self.0.role {
-            StaffRole::Commune => person.commune_code == self.0.scope,
+            // A community digital team member works in their commune, like its officer.
+            StaffRole::Commune | StaffRole::Team => person.commune_code == self.0.scope,
             StaffRole::Province => person.province_code == self.0.scope,
             StaffRole::Provider => provider == Some(self.0.scope.as_str()),
         }
     }
 
     /// Whether this staff member may enrol `person` with `provider` at home: a commune
-    /// officer in their commune, a provider's field staff for their provider, a province
-    /// administrator in their province.
+    /// officer or community digital team member in their commune, a provider's field staff
+    /// for their provider, a province administrator in their province.
     pub fn may_enrol(&self, person: &PersonRecord, provider: &str) -> bool {
         match self.0.role {
-            StaffRole::Commune => person.commune_code == self.0.scope,
+            StaffRole::Commune | StaffRole::Team => person.commune_code == self.0.scope,
             StaffRole::Province => person.province_code == self.0.scope,
             StaffRole::Provider => provider == self.0.scope,
         }
@@ -132,7 +133,7 @@ impl Citizens {
         }
         let units = Units::embedded();
         let known = match role {
-            StaffRole::Commune => units.commune(scope).is_some(),
+            StaffRole::Commune | StaffRole::Team => units.commune(scope).is_some(),
             StaffRole::Province => units.province(scope).is_some(),
             StaffRole::Provider => self
                 .store()
@@ -145,7 +146,7 @@ impl Citizens {
             return Err(CitizenError::InvalidInput(format!(
                 "no {} {scope:?}",
                 match role {
-                    StaffRole::Commune => "commune",
+                    StaffRole::Commune | StaffRole::Team => "commune",
                     StaffRole::Province => "province",
                     StaffRole::Provider => "provider",
                 }

@@ -6,11 +6,13 @@
 
 #![deny(missing_docs)]
 
+pub mod campaign;
 pub mod clock;
 pub mod dossier;
 pub mod identity;
 pub mod status;
 
+pub use campaign::{CampaignDay, VisitOutcome};
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use dossier::DossierState;
 pub use identity::{Cccd, IdentityError, PersonName, SubjectIdentifier, TextField};

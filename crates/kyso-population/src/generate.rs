@@ -13,6 +13,11 @@
 //! * each household lives in one commune, drawn with weights that favour urban wards and
 //!   vary randomly from commune to commune (the 2025 communes were drawn to comparable
 //!   populations, so area would be a poor proxy);
+//! * each commune is divided into villages of roughly 150–400 households (at least one),
+//!   as many as its expected share of households calls for: `Tổ dân phố N` in wards,
+//!   `Thôn N` in rural communes, `Khu N` in special zones. A household lives in one of its
+//!   commune's villages, at a house number (`Số N`, in wards sometimes down a lane:
+//!   `Số N Ngõ M`) that grows as the village fills; all its adults share both;
 //! * ages 18–95 following the shape of Vietnam's population pyramid; spouses are a few
 //!   years apart, children 20–40 years younger than their parents;
 //! * children take their father's surname; a wife keeps her own, as in Vietnam;
@@ -24,7 +29,7 @@ use crate::cccd::century_sex_digit;
 use crate::date::Date;
 use crate::names::Names;
 use crate::rng::{Rng, Weighted};
-use crate::rows::{HEADER, Sex};
+use crate::rows::{HEADER_WITH_ADDRESS, Sex};
 use crate::units::{Commune, CommuneKind, Units};
 use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
@@ -32,6 +37,9 @@ use std::io::{self, BufWriter, Write};
 /// Upper bound on one run: keeps memory (a set of CCCDs) and the household-number space of
 /// a commune (six digits) safe.
 pub const MAX_ADULTS: usize = 20_000_000;
+
+/// Households per village: each commune draws its own size in this range.
+const VILLAGE_HOUSEHOLDS: (u64, u64) = (150, 400);
 
 /// Youngest and oldest generated ages.
 const MIN_AGE: i32 = 18;
@@ -143,8 +151,16 @@ pub fn generate<W: Write>(
         return Err(GenError::UnknownProvince(province_code.to_owned()));
     }
     let mut rng = Rng::new(seed);
+    // Villages and house numbers draw from their own stream, forked from the communes' one:
+    // every other column is what it was before villages were written.
+    let mut commune_rng = rng.fork(1);
+    let weights = commune_weights(communes, &mut commune_rng);
+    let villages = village_counts(&weights, adults, &mut commune_rng);
     let mut g = Generator {
-        commune_weights: commune_weights(communes, &mut rng.fork(1)),
+        commune_weights: Weighted::new(weights.iter().copied()),
+        next_house: villages.iter().map(|&n| vec![0; n as usize]).collect(),
+        villages,
+        place_rng: commune_rng.fork(2),
         communes,
         origins: communes
             .iter()
@@ -175,7 +191,7 @@ pub fn generate<W: Write>(
     };
 
     let mut out = BufWriter::with_capacity(1 << 16, out);
-    out.write_all(HEADER.join(",").as_bytes())?;
+    out.write_all(HEADER_WITH_ADDRESS.join(",").as_bytes())?;
     out.write_all(b"\n")?;
     while g.summary.adults < adults {
         g.household(adults - g.summary.adults, &mut out)?;
@@ -196,15 +212,45 @@ fn age_weight(age: i32) -> u64 {
 /// Urban wards are denser than rural communes, island special zones sparser; on top of
 /// that each commune gets a random factor (0.6–1.4) so that the seed, not the code order,
 /// decides which communes are large.
-fn commune_weights(communes: &[Commune], rng: &mut Rng) -> Weighted {
-    Weighted::new(communes.iter().map(|c| {
-        let kind = match c.kind {
-            CommuneKind::Ward => 150,
-            CommuneKind::SpecialZone => 40,
-            _ => 100,
-        };
-        kind * (60 + rng.below(81))
-    }))
+fn commune_weights(communes: &[Commune], rng: &mut Rng) -> Vec<u64> {
+    communes
+        .iter()
+        .map(|c| {
+            let kind = match c.kind {
+                CommuneKind::Ward => 150,
+                CommuneKind::SpecialZone => 40,
+                _ => 100,
+            };
+            kind * (60 + rng.below(81))
+        })
+        .collect()
+}
+
+/// How many villages each commune has: its expected number of households (from its weight
+/// and the mean household of 2.3 adults) over a village size drawn per commune in
+/// [`VILLAGE_HOUSEHOLDS`], rounded, at least one.
+fn village_counts(weights: &[u64], adults: usize, rng: &mut Rng) -> Vec<u32> {
+    let total: u64 = weights.iter().sum::<u64>().max(1);
+    let households = adults as u64 * 10 / 23;
+    weights
+        .iter()
+        .map(|&w| {
+            let (lo, hi) = VILLAGE_HOUSEHOLDS;
+            let size = lo + rng.below(hi - lo + 1);
+            // At most 20,000,000 adults × weight ≤ 21,000: no overflow.
+            let expected = households * w / total;
+            ((expected + size / 2) / size).clamp(1, u64::from(u32::MAX)) as u32
+        })
+        .collect()
+}
+
+/// The name of village `n` (from 1) of a commune of this kind.
+fn village_name(kind: CommuneKind, n: u32) -> String {
+    match kind {
+        CommuneKind::Ward => format!("Tổ dân phố {n}"),
+        CommuneKind::SpecialZone => format!("Khu {n}"),
+        _ => format!("Thôn {n}"),
+    }
 }
 
 /// One adult of a household being formed.
@@ -227,6 +273,12 @@ struct Generator<'u> {
     networks: Weighted,
     today: Date,
     rng: Rng,
+    /// Draws villages and house numbers, apart from `rng`.
+    place_rng: Rng,
+    /// Villages of each commune.
+    villages: Vec<u32>,
+    /// Last house number given in each village of each commune.
+    next_house: Vec<Vec<u32>>,
     /// Households numbered so far in each commune.
     next_household: Vec<u32>,
     cccds: HashSet<u64>,
@@ -366,20 +418,40 @@ impl Generator<'_> {
             return Err(GenError::CommuneFull(self.communes[ci].code.clone()));
         }
         let commune = &self.communes[ci];
-        let household_id = format!("{}-{}-{seq:06}", commune.province_code, commune.code);
+        // Where the household lives inside the commune: a village, and a house number
+        // there that grows by one or two with each household.
+        let village = self.place_rng.below(u64::from(self.villages[ci])) as usize;
+        let house = &mut self.next_house[ci][village];
+        *house += 1 + self.place_rng.below(2) as u32;
+        let number = *house;
+        let lane = (commune.kind == CommuneKind::Ward && self.place_rng.chance(350))
+            .then(|| 1 + self.place_rng.below(40));
+        // The columns every adult of the household shares, from `household_id` on. No field
+        // holds a comma or a quote, so none needs quoting.
+        let mut shared = format!(
+            ",{}-{}-{seq:06},{},{},Số {number}",
+            commune.province_code,
+            commune.code,
+            commune.code,
+            village_name(commune.kind, village as u32 + 1),
+        );
+        if let Some(lane) = lane {
+            use std::fmt::Write as _;
+            let _ = write!(shared, " Ngõ {lane}");
+        }
+        shared.push('\n');
         self.summary.households += 1;
         for i in 0..self.members.len() {
             let m = self.members[i];
-            self.adult(m, ci, &household_id);
+            self.adult(m, ci, &shared);
             out.write_all(self.line.as_bytes())?;
         }
         Ok(())
     }
 
-    /// Fills `self.line` with one CSV row.
-    fn adult(&mut self, m: Member, ci: usize, household_id: &str) {
-        let communes = self.communes;
-        let commune = &communes[ci];
+    /// Fills `self.line` with one CSV row; `shared` is the household's columns, from
+    /// `household_id` to the end of the line.
+    fn adult(&mut self, m: Member, ci: usize, shared: &str) {
         use std::fmt::Write as _;
         // A birth date at which the person is exactly `m.age` today.
         let latest = self.today.years_before(m.age).to_days();
@@ -402,7 +474,7 @@ impl Generator<'_> {
             let prefix = network[self.rng.below(network.len() as u64) as usize];
             let _ = write!(self.line, "{prefix}{:07}", self.rng.below(10_000_000));
         }
-        let _ = writeln!(self.line, ",{household_id},{}", commune.code);
+        self.line.push_str(shared);
 
         self.summary.adults += 1;
         if m.sex == Sex::Female {

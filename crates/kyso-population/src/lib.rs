@@ -23,7 +23,7 @@ pub mod units;
 pub use date::Date;
 pub use generate::{GenError, Summary, generate};
 pub use rows::{
-    Adult, HEADER, ImportError, Rejection, RowError, RowProblem, Sex, for_each_adult, parse_csv,
-    parse_csv_with_progress,
+    Adult, HEADER, HEADER_WITH_ADDRESS, ImportError, Rejection, RowError, RowProblem, Sex,
+    for_each_adult, parse_csv, parse_csv_with_progress,
 };
 pub use units::{Commune, CommuneKind, LegacyProvince, Province, Units, UnitsError};

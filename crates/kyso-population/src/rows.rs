@@ -13,8 +13,20 @@
 //! 046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,0912345678,46-19777-000123,19777
 //! ```
 //!
+//! or, with where the household lives inside its commune, two more columns:
+//!
+//! ```text
+//! cccd,full_name,date_of_birth,sex,phone,household_id,commune_code,village,address
+//! 046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,0912345678,46-19777-000123,19777,Tổ dân phố 3,Số 12 Kiệt 4
+//! ```
+//!
 //! UTF-8 (a byte-order mark is allowed), `,` separated, fields may be quoted, lines may end
 //! in CRLF; `phone` may be empty. Line numbers count physical lines, the header is line 1.
+//! Every row has as many fields as the header. `village` (thôn, bản, tổ dân phố: the
+//! residential group inside the commune) and `address` (house number, lane, street inside
+//! the village) may be empty; given, each is at most 100 characters without control or
+//! invisible characters, and all adults of a household must give the same ones (an empty
+//! field differs from a filled one).
 
 use crate::cccd::{as_u64, encoded_birth};
 use crate::date::Date;
@@ -27,7 +39,8 @@ use std::fmt;
 use std::io::Read;
 use unicode_normalization::UnicodeNormalization;
 
-/// The header every population file starts with, in this order.
+/// The header every population file starts with, in this order (or
+/// [`HEADER_WITH_ADDRESS`]).
 pub const HEADER: [&str; 7] = [
     "cccd",
     "full_name",
@@ -37,6 +50,23 @@ pub const HEADER: [&str; 7] = [
     "household_id",
     "commune_code",
 ];
+
+/// The other accepted header: [`HEADER`] followed by the optional `village` and `address`
+/// columns, in this order. The generator writes this one.
+pub const HEADER_WITH_ADDRESS: [&str; 9] = [
+    "cccd",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "household_id",
+    "commune_code",
+    "village",
+    "address",
+];
+
+/// Longest accepted `village` or `address`, in characters (after Unicode normalisation).
+pub const MAX_PLACE_CHARS: usize = 100;
 
 /// Adults only: the campaign gives a signature to citizens with full civil capacity.
 pub const ADULT_AGE: i32 = 18;
@@ -103,6 +133,12 @@ pub struct Adult {
     pub commune_code: String,
     /// Two-digit 2025 province code of that commune.
     pub province_code: String,
+    /// Village or residential group inside the commune (thôn, bản, tổ dân phố), NFC; `None`
+    /// if the column is empty or absent. The same for every adult of the household.
+    pub village: Option<String>,
+    /// House number, lane or street inside the village, NFC; `None` if the column is empty
+    /// or absent. The same for every adult of the household.
+    pub address: Option<String>,
     /// The file line the row starts on (the header is line 1), for reports made later,
     /// such as an adult the registry already holds.
     pub line: usize,
@@ -112,13 +148,15 @@ pub struct Adult {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum RowProblem {
-    /// Line 1 is not the expected header.
+    /// Line 1 is not one of the two accepted headers ([`HEADER`], [`HEADER_WITH_ADDRESS`]).
     BadHeader {
         /// The header as found.
         found: String,
     },
-    /// The row does not have seven fields.
+    /// The row does not have as many fields as the header (seven or nine).
     WrongColumnCount {
+        /// Fields the header has.
+        expected: usize,
         /// Fields found.
         found: usize,
     },
@@ -195,6 +233,16 @@ pub enum RowProblem {
         /// As found.
         value: String,
     },
+    /// The village is too long or contains control or invisible characters.
+    BadVillage {
+        /// As found (trimmed).
+        value: String,
+    },
+    /// The address is too long or contains control or invisible characters.
+    BadAddress {
+        /// As found (trimmed).
+        value: String,
+    },
     /// The same household is placed in two communes.
     HouseholdInTwoCommunes {
         /// The household.
@@ -205,6 +253,28 @@ pub enum RowProblem {
         first_commune: String,
         /// Its commune on this line.
         commune: String,
+    },
+    /// The same household is placed in two villages (an empty village counts as one).
+    HouseholdInTwoVillages {
+        /// The household.
+        household_id: String,
+        /// The line its village was first read from.
+        first_line: usize,
+        /// Its village there.
+        first_village: Option<String>,
+        /// Its village on this line.
+        village: Option<String>,
+    },
+    /// The same household is given two addresses (an empty address counts as one).
+    HouseholdAtTwoAddresses {
+        /// The household.
+        household_id: String,
+        /// The line its address was first read from.
+        first_line: usize,
+        /// Its address there.
+        first_address: Option<String>,
+        /// Its address on this line.
+        address: Option<String>,
     },
     /// The commune code is not one of the 2025 communes.
     UnknownCommune {
@@ -222,8 +292,53 @@ fn column_vi(column: &str) -> &'static str {
         "phone" => "số điện thoại",
         "household_id" => "mã hộ",
         "commune_code" => "mã xã/phường",
+        "village" => "thôn/tổ dân phố",
+        "address" => "địa chỉ",
         _ => "cột",
     }
+}
+
+/// A village or address for a message: quoted, with control and invisible characters
+/// escaped (they are why it may be refused, and must not reach a terminal raw), or
+/// `(empty)` / `(trống)`.
+fn place_en(v: &Option<String>) -> String {
+    v.as_deref()
+        .map_or_else(|| "(empty)".to_owned(), |s| format!("{s:?}"))
+}
+
+fn place_vi(v: &Option<String>) -> String {
+    v.as_deref()
+        .map_or_else(|| "(trống)".to_owned(), |s| format!("\"{}\"", escaped(s)))
+}
+
+/// `s` with control and invisible characters written as `\u{…}` escapes.
+fn escaped(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if invisible(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters that do not show: controls, zero-width and bidirectional formatting. In an
+/// identifier or a place they make two values that look the same, or reorder what is shown.
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+}
+
+fn both_headers() -> String {
+    format!(
+        "`{}` or `{}`",
+        HEADER.join(","),
+        HEADER_WITH_ADDRESS.join(",")
+    )
 }
 
 fn person_en(sex: Sex) -> &'static str {
@@ -238,11 +353,14 @@ impl fmt::Display for RowProblem {
         match self {
             Self::BadHeader { found } => write!(
                 f,
-                "the header must be exactly `{}`, found `{found}`",
-                HEADER.join(",")
+                "the header must be exactly {}, found `{found}`",
+                both_headers()
             ),
-            Self::WrongColumnCount { found } => {
-                write!(f, "expected {} columns, found {found}", HEADER.len())
+            Self::WrongColumnCount { expected, found } => {
+                write!(
+                    f,
+                    "expected {expected} columns (as in the header), found {found}"
+                )
             }
             Self::NotUtf8 { column } => write!(
                 f,
@@ -290,6 +408,16 @@ impl fmt::Display for RowProblem {
                 "household id {value:?} must be at most {MAX_HOUSEHOLD_ID_CHARS} characters \
                  without control characters"
             ),
+            Self::BadVillage { value } => write!(
+                f,
+                "village {value:?} must be at most {MAX_PLACE_CHARS} characters without \
+                 control characters"
+            ),
+            Self::BadAddress { value } => write!(
+                f,
+                "address {value:?} must be at most {MAX_PLACE_CHARS} characters without \
+                 control characters"
+            ),
             Self::HouseholdInTwoCommunes {
                 household_id,
                 first_line,
@@ -299,6 +427,30 @@ impl fmt::Display for RowProblem {
                 f,
                 "household {household_id} is in commune {commune} here but in commune \
                  {first_commune} on line {first_line}"
+            ),
+            Self::HouseholdInTwoVillages {
+                household_id,
+                first_line,
+                first_village,
+                village,
+            } => write!(
+                f,
+                "household {household_id} is in village {} here but in village {} on line \
+                 {first_line}",
+                place_en(village),
+                place_en(first_village)
+            ),
+            Self::HouseholdAtTwoAddresses {
+                household_id,
+                first_line,
+                first_address,
+                address,
+            } => write!(
+                f,
+                "household {household_id} has address {} here but address {} on line \
+                 {first_line}",
+                place_en(address),
+                place_en(first_address)
             ),
             Self::UnknownCommune { code } => {
                 write!(f, "commune code {code:?} is not a commune of the 2025 list")
@@ -312,11 +464,12 @@ impl RowProblem {
     pub fn vi(&self) -> String {
         match self {
             Self::BadHeader { found } => format!(
-                "Dòng tiêu đề phải đúng là `{}`, nhưng tệp có `{found}`",
-                HEADER.join(",")
+                "Dòng tiêu đề phải đúng là `{}` hoặc `{}`, nhưng tệp có `{found}`",
+                HEADER.join(","),
+                HEADER_WITH_ADDRESS.join(",")
             ),
-            Self::WrongColumnCount { found } => {
-                format!("Cần {} cột, nhưng dòng này có {found} cột", HEADER.len())
+            Self::WrongColumnCount { expected, found } => {
+                format!("Cần {expected} cột (như dòng tiêu đề), nhưng dòng này có {found} cột")
             }
             Self::NotUtf8 { column } => format!(
                 "Cột {} không phải văn bản UTF-8 (hãy lưu tệp dạng CSV UTF-8)",
@@ -354,6 +507,14 @@ impl RowProblem {
             Self::BadHouseholdId { value } => format!(
                 "Mã hộ \"{value}\" dài quá {MAX_HOUSEHOLD_ID_CHARS} ký tự hoặc có ký tự điều khiển"
             ),
+            Self::BadVillage { value } => format!(
+                "Thôn/tổ dân phố \"{}\" dài quá {MAX_PLACE_CHARS} ký tự hoặc có ký tự điều khiển",
+                escaped(value)
+            ),
+            Self::BadAddress { value } => format!(
+                "Địa chỉ \"{}\" dài quá {MAX_PLACE_CHARS} ký tự hoặc có ký tự điều khiển",
+                escaped(value)
+            ),
             Self::HouseholdInTwoCommunes {
                 household_id,
                 first_line,
@@ -362,6 +523,28 @@ impl RowProblem {
             } => format!(
                 "Hộ {household_id} ở xã/phường {commune} tại dòng này nhưng ở xã/phường \
                  {first_commune} tại dòng {first_line}"
+            ),
+            Self::HouseholdInTwoVillages {
+                household_id,
+                first_line,
+                first_village,
+                village,
+            } => format!(
+                "Hộ {household_id} ở thôn/tổ dân phố {} tại dòng này nhưng ở thôn/tổ dân phố \
+                 {} tại dòng {first_line}",
+                place_vi(village),
+                place_vi(first_village)
+            ),
+            Self::HouseholdAtTwoAddresses {
+                household_id,
+                first_line,
+                first_address,
+                address,
+            } => format!(
+                "Hộ {household_id} có địa chỉ {} tại dòng này nhưng địa chỉ {} tại dòng \
+                 {first_line}",
+                place_vi(address),
+                place_vi(first_address)
             ),
             Self::UnknownCommune { code } => {
                 format!("Mã xã/phường \"{code}\" không có trong danh mục năm 2025")
@@ -509,7 +692,12 @@ pub fn for_each_adult<R: Read>(
         })
     };
 
-    if !read(&mut rdr, &mut record)? || !is_header(&record) {
+    let columns = if read(&mut rdr, &mut record)? {
+        header_columns(&record)
+    } else {
+        None
+    };
+    let Some(columns) = columns else {
         let found = record
             .iter()
             .map(String::from_utf8_lossy)
@@ -524,9 +712,9 @@ pub fn for_each_adult<R: Read>(
         }];
         // Columns cannot be trusted without the header, so rows are not checked.
         return Err(Rejection { errors, rows: 0 }.into());
-    }
+    };
 
-    let mut checker = Checker::new(units, today);
+    let mut checker = Checker::new(units, today, columns);
     let mut rows = 0usize;
     while read(&mut rdr, &mut record)? {
         rows += 1;
@@ -552,11 +740,13 @@ pub fn for_each_adult<R: Read>(
     }
 }
 
-fn is_header(record: &csv::ByteRecord) -> bool {
-    record.len() == HEADER.len()
+/// The number of columns if `record` is one of the two accepted headers.
+fn header_columns(record: &csv::ByteRecord) -> Option<usize> {
+    let n = record.len();
+    let matches = (n == HEADER.len() || n == HEADER_WITH_ADDRESS.len())
         && record
             .iter()
-            .zip(HEADER)
+            .zip(HEADER_WITH_ADDRESS)
             .enumerate()
             .all(|(i, (got, want))| {
                 let got = if i == 0 {
@@ -565,25 +755,45 @@ fn is_header(record: &csv::ByteRecord) -> bool {
                     got
                 };
                 got.trim_ascii() == want.as_bytes()
-            })
+            });
+    matches.then_some(n)
+}
+
+/// Where a household lives inside its commune, as first read.
+struct Place {
+    village: Option<Box<str>>,
+    address: Option<Box<str>>,
+    /// The line they were read from.
+    line: usize,
+}
+
+/// A household already seen.
+struct Household<'u> {
+    commune: &'u Commune,
+    line: usize,
+    /// Unset in seven-column files, and until a row gives a valid village and address.
+    place: Option<Box<Place>>,
 }
 
 /// The state that spans rows: CCCDs and households already seen.
 struct Checker<'u> {
     units: &'u Units,
     today: Date,
+    /// Fields per row, as in the header: 7, or 9 with `village` and `address`.
+    columns: usize,
     /// CCCD (as a number) → first line.
     seen: HashMap<u64, usize>,
-    /// Household → (its commune, first line).
-    households: HashMap<Box<str>, (&'u Commune, usize)>,
+    /// Household → its commune (and place), first line.
+    households: HashMap<Box<str>, Household<'u>>,
     errors: Vec<RowError>,
 }
 
 impl<'u> Checker<'u> {
-    fn new(units: &'u Units, today: Date) -> Self {
+    fn new(units: &'u Units, today: Date, columns: usize) -> Self {
         Checker {
             units,
             today,
+            columns,
             seen: HashMap::new(),
             households: HashMap::new(),
             errors: Vec::new(),
@@ -618,23 +828,37 @@ impl<'u> Checker<'u> {
         record: &csv::ByteRecord,
         problems: &mut Vec<RowProblem>,
     ) -> Option<Adult> {
-        if record.len() != HEADER.len() {
+        if record.len() != self.columns {
             problems.push(RowProblem::WrongColumnCount {
+                expected: self.columns,
                 found: record.len(),
             });
             return None;
         }
-        let mut f = [""; 7];
+        // Absent columns read as empty ones.
+        let mut f = [""; 9];
         for (i, (slot, bytes)) in f.iter_mut().zip(record.iter()).enumerate() {
             match std::str::from_utf8(bytes) {
                 Ok(s) => *slot = s.trim(),
                 Err(_) => {
-                    problems.push(RowProblem::NotUtf8 { column: HEADER[i] });
+                    problems.push(RowProblem::NotUtf8 {
+                        column: HEADER_WITH_ADDRESS[i],
+                    });
                     return None;
                 }
             }
         }
-        let [cccd, name, dob, sex, phone, household, commune] = f;
+        let [
+            cccd,
+            name,
+            dob,
+            sex,
+            phone,
+            household,
+            commune,
+            village,
+            address,
+        ] = f;
         let mut required = |i: usize, v: &str| {
             if v.is_empty() {
                 problems.push(RowProblem::MissingField { column: HEADER[i] });
@@ -692,11 +916,6 @@ impl<'u> Checker<'u> {
         let household_ok = present[4] && {
             // Invisible characters (zero-width, bidi controls) would make two ids that look
             // the same, and defeat the one-commune-per-household check.
-            let invisible = |c: char| {
-                c.is_control()
-                    || matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-                        | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
-            };
             let ok = household.chars().count() <= MAX_HOUSEHOLD_ID_CHARS
                 && !household.chars().any(invisible);
             if !ok {
@@ -717,6 +936,16 @@ impl<'u> Checker<'u> {
                 c
             })
             .flatten();
+        let village = place(village).ok_or_else(|| {
+            problems.push(RowProblem::BadVillage {
+                value: village.to_owned(),
+            })
+        });
+        let address = place(address).ok_or_else(|| {
+            problems.push(RowProblem::BadAddress {
+                value: address.to_owned(),
+            })
+        });
 
         if let (Some(c), Some(d), Some(s)) = (&cccd, birth_date, sex) {
             let (cccd_year, cccd_sex) = encoded_birth(c);
@@ -730,7 +959,11 @@ impl<'u> Checker<'u> {
             }
         }
         if let (true, Some(c)) = (household_ok, commune) {
-            self.household(household, c, line, problems);
+            let place = match (&village, &address) {
+                (Ok(v), Ok(a)) => Some((v.as_deref(), a.as_deref())),
+                _ => None,
+            };
+            self.household(household, c, place, line, problems);
         }
 
         if !problems.is_empty() {
@@ -745,6 +978,8 @@ impl<'u> Checker<'u> {
             household_id: household.to_owned(),
             commune_code: commune?.code.clone(),
             province_code: commune?.province_code.clone(),
+            village: village.ok()?,
+            address: address.ok()?,
             line,
         })
     }
@@ -792,26 +1027,79 @@ impl<'u> Checker<'u> {
         Some(date)
     }
 
+    /// Checks that household `id` stays in one commune, and (nine-column files) in one
+    /// village at one address. `place` is this row's (village, address), `None` if either
+    /// is invalid (already reported): then only the commune is compared.
     fn household(
         &mut self,
         id: &str,
         commune: &'u Commune,
+        place: Option<(Option<&str>, Option<&str>)>,
         line: usize,
         problems: &mut Vec<RowProblem>,
     ) {
-        match self.households.get(id) {
-            Some((first, first_line)) if first.code != commune.code => {
-                problems.push(RowProblem::HouseholdInTwoCommunes {
-                    household_id: id.to_owned(),
-                    first_line: *first_line,
-                    first_commune: first.code.clone(),
-                    commune: commune.code.clone(),
-                });
-            }
-            Some(_) => {}
-            None => {
-                self.households.insert(id.into(), (commune, line));
-            }
+        // Seven-column files have no place to compare.
+        let place = place.filter(|_| self.columns == HEADER_WITH_ADDRESS.len());
+        let new_place = |(village, address): (Option<&str>, Option<&str>)| {
+            Box::new(Place {
+                village: village.map(Into::into),
+                address: address.map(Into::into),
+                line,
+            })
+        };
+        let Some(seen) = self.households.get_mut(id) else {
+            self.households.insert(
+                id.into(),
+                Household {
+                    commune,
+                    line,
+                    place: place.map(new_place),
+                },
+            );
+            return;
+        };
+        if seen.commune.code != commune.code {
+            problems.push(RowProblem::HouseholdInTwoCommunes {
+                household_id: id.to_owned(),
+                first_line: seen.line,
+                first_commune: seen.commune.code.clone(),
+                commune: commune.code.clone(),
+            });
+            return;
+        }
+        let Some((village, address)) = place else {
+            return;
+        };
+        let Some(first) = &seen.place else {
+            // The earlier rows' place was invalid: this row's becomes the reference.
+            seen.place = Some(new_place((village, address)));
+            return;
+        };
+        if first.village.as_deref() != village {
+            problems.push(RowProblem::HouseholdInTwoVillages {
+                household_id: id.to_owned(),
+                first_line: first.line,
+                first_village: first.village.as_deref().map(str::to_owned),
+                village: village.map(str::to_owned),
+            });
+        }
+        if first.address.as_deref() != address {
+            problems.push(RowProblem::HouseholdAtTwoAddresses {
+                household_id: id.to_owned(),
+                first_line: first.line,
+                first_address: first.address.as_deref().map(str::to_owned),
+                address: address.map(str::to_owned),
+            });
         }
     }
+}
+
+/// A `village` or `address` field (already trimmed): `Some(None)` if empty, `Some(text)` in
+/// NFC if acceptable, `None` if too long or with control or invisible characters.
+fn place(text: &str) -> Option<Option<String>> {
+    if text.is_empty() {
+        return Some(None);
+    }
+    let text: String = text.nfc().collect();
+    (text.chars().count() <= MAX_PLACE_CHARS && !text.chars().any(invisible)).then_some(Some(text))
 }

@@ -1,7 +1,7 @@
 //! A generated population is realistic and passes the importer's own checks.
 
 use kyso_core::PersonName;
-use kyso_population::{Date, Sex, Units, generate, parse_csv};
+use kyso_population::{CommuneKind, Date, Sex, Units, generate, parse_csv};
 use std::collections::{HashMap, HashSet};
 
 fn today() -> Date {
@@ -19,7 +19,9 @@ fn population(province: &str, adults: usize, seed: u64) -> Vec<u8> {
 fn ten_thousand_adults_of_hue_import_cleanly() {
     let bytes = population("46", 10_000, 42);
     let text = std::str::from_utf8(&bytes).expect("UTF-8");
-    assert!(text.starts_with("cccd,full_name,date_of_birth,sex,phone,household_id,commune_code\n"));
+    assert!(text.starts_with(
+        "cccd,full_name,date_of_birth,sex,phone,household_id,commune_code,village,address\n"
+    ));
     let units = Units::embedded();
     let adults = match parse_csv(bytes.as_slice(), units, today()) {
         Ok(a) => a,
@@ -107,6 +109,68 @@ fn ten_thousand_adults_of_hue_import_cleanly() {
         .filter(|a| a.birth_date.age_on(today()) < 30)
         .count();
     assert!(old > 100 && young > 1_000, "old {old}, young {young}");
+}
+
+#[test]
+fn every_household_lives_in_a_village_at_one_address() {
+    let units = Units::embedded();
+    let bytes = population("46", 20_000, 5);
+    let adults = parse_csv(bytes.as_slice(), units, today()).expect("parse");
+    // Household → (commune, village, address), the same for all its adults.
+    let mut households: HashMap<&str, (&str, &str, &str)> = HashMap::new();
+    for a in &adults {
+        let village = a.village.as_deref().expect("every adult has a village");
+        let address = a.address.as_deref().expect("every adult has an address");
+        let place = (a.commune_code.as_str(), village, address);
+        let first = households.entry(a.household_id.as_str()).or_insert(place);
+        assert_eq!(*first, place, "{}", a.household_id);
+
+        let commune = units.commune(&a.commune_code).expect("commune");
+        let prefix = match commune.kind {
+            CommuneKind::Ward => "Tổ dân phố ",
+            CommuneKind::SpecialZone => "Khu ",
+            _ => "Thôn ",
+        };
+        let n = village.strip_prefix(prefix).expect(village);
+        assert!(n.parse::<u32>().is_ok_and(|n| n >= 1), "{village}");
+        let rest = address.strip_prefix("Số ").expect(address);
+        let (number, lane) = rest.split_once(" Ngõ ").unwrap_or((rest, "1"));
+        assert!(
+            number.parse::<u32>().is_ok() && lane.parse::<u32>().is_ok(),
+            "{address}"
+        );
+        if commune.kind != CommuneKind::Ward {
+            assert!(!address.contains("Ngõ"), "{address}");
+        }
+    }
+    // Villages hold roughly 150–400 households each (wider here: households are drawn at
+    // random, and a commune's last village may be small).
+    let mut villages: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut per_commune: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for &(commune, village, _) in households.values() {
+        *villages.entry((commune, village)).or_default() += 1;
+        per_commune.entry(commune).or_default().insert(village);
+    }
+    let mean = households.len() as f64 / villages.len() as f64;
+    assert!(
+        (100.0..450.0).contains(&mean),
+        "{mean} households per village"
+    );
+    assert!(per_commune.values().any(|v| v.len() > 1));
+    // Addresses are (nearly) unique within a village: numbers only grow.
+    let addresses: HashSet<_> = households.values().collect();
+    assert_eq!(addresses.len(), households.len());
+}
+
+#[test]
+fn rows_have_nine_plain_fields() {
+    // Nothing the generator writes needs quoting: a naive split reads it.
+    let a = population("46", 300, 9);
+    let text = std::str::from_utf8(&a).expect("UTF-8");
+    for line in text.lines().skip(1) {
+        assert_eq!(line.split(',').count(), 9, "{line}");
+        assert!(!line.contains('"'), "{line}");
+    }
 }
 
 #[test]

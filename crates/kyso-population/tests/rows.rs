@@ -6,6 +6,8 @@ use kyso_population::{
 };
 
 const HEADER: &str = "cccd,full_name,date_of_birth,sex,phone,household_id,commune_code";
+const HEADER9: &str =
+    "cccd,full_name,date_of_birth,sex,phone,household_id,commune_code,village,address";
 
 fn today() -> Date {
     Date::new(2025, 7, 1).expect("date")
@@ -205,6 +207,250 @@ fn a_bad_header_stops_everything() {
         assert_eq!(lines(&errors), [1]);
         assert!(matches!(errors[0].reason, RowProblem::BadHeader { .. }));
     }
+    // Only the two forms: not one of the new columns alone, nor them in another order.
+    for header in [
+        format!("{HEADER},village"),
+        format!("{HEADER},address,village"),
+        format!("{HEADER9},note"),
+    ] {
+        let errors = errors_of(format!("{header}\n").as_bytes());
+        assert_eq!(lines(&errors), [1]);
+        assert!(matches!(errors[0].reason, RowProblem::BadHeader { .. }));
+        // The message names both accepted headers, in English and Vietnamese.
+        assert!(
+            errors[0]
+                .to_string()
+                .contains(&format!("`{HEADER}` or `{HEADER9}`"))
+        );
+        assert!(
+            errors[0]
+                .vi()
+                .contains(&format!("`{HEADER}` hoặc `{HEADER9}`"))
+        );
+    }
+}
+
+#[test]
+fn seven_column_files_import_as_before_without_a_place() {
+    let csv = [
+        HEADER,
+        "046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777",
+        "046088000001,Trần Văn Hùng,1988-01-15,Nam,,h1,19777",
+    ]
+    .join("\n");
+    let adults = parse_csv(csv.as_bytes(), Units::embedded(), today()).expect("accepted");
+    assert_eq!(adults.len(), 2);
+    assert!(
+        adults
+            .iter()
+            .all(|a| a.village.is_none() && a.address.is_none())
+    );
+    // Nine fields under a seven-column header are refused, and the other way round.
+    let csv = format!("{HEADER}\n046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777,Thôn 1,\n");
+    let errors = errors_of(csv.as_bytes());
+    assert_eq!(
+        errors[0].reason,
+        RowProblem::WrongColumnCount {
+            expected: 7,
+            found: 9
+        }
+    );
+    let csv = format!("{HEADER9}\n046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777\n");
+    let errors = errors_of(csv.as_bytes());
+    assert_eq!(lines(&errors), [2]);
+    assert_eq!(
+        errors[0].reason,
+        RowProblem::WrongColumnCount {
+            expected: 9,
+            found: 7
+        }
+    );
+    assert_eq!(
+        errors[0].vi(),
+        "Dòng 2 (CCCD 046190012345): Cần 9 cột (như dòng tiêu đề), nhưng dòng này có 7 cột"
+    );
+}
+
+#[test]
+fn nine_column_files_give_village_and_address() {
+    let csv = format!(
+        "\u{FEFF}{HEADER9}\r\n\
+         046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777, Tổ dân phố 3 ,\"Số 12, Kiệt 4\"\r\n\
+         046088000001,Trần Văn Hùng,1988-01-15,Nam,,h1,19777,To\u{302}\u{309} da\u{302}n pho\u{302}\u{301} 3,\"Số 12, Kiệt 4\"\r\n\
+         046175000002,Lê Thị Hoa,1975-05-05,Nữ,,h2,19753,,\r\n\
+         046070000006,Bùi Đức Long,1970-10-10,Nam,,h3,19753,Thôn Đông,\r\n"
+    );
+    let adults = parse_csv(csv.as_bytes(), Units::embedded(), today()).expect("accepted");
+    assert_eq!(adults.len(), 4);
+    for a in &adults[..2] {
+        // Trimmed, and in NFC: the decomposed spelling on line 3 is the same village.
+        assert_eq!(a.village.as_deref(), Some("Tổ dân phố 3"));
+        assert_eq!(a.address.as_deref(), Some("Số 12, Kiệt 4"));
+    }
+    // Empty fields are absent, not empty strings.
+    assert_eq!(
+        (adults[2].village.as_deref(), adults[2].address.as_deref()),
+        (None, None)
+    );
+    assert_eq!(
+        (adults[3].village.as_deref(), adults[3].address.as_deref()),
+        (Some("Thôn Đông"), None)
+    );
+}
+
+#[test]
+fn long_or_odd_villages_and_addresses_are_refused_with_their_lines() {
+    let long = "Thôn ".repeat(20) + "1"; // 101 characters
+    let csv = [
+        HEADER9.to_owned(),
+        "046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777,Thôn 1,Số 1".to_owned(), // 2
+        format!("046088000001,Trần Văn Hùng,1988-01-15,Nam,,h2,19777,{long},Số 2"),   // 3
+        "046175000002,Lê Thị Hoa,1975-05-05,Nữ,,h3,19753,Thôn\u{7}2,Số 3".to_owned(), // 4
+        "046070000006,Bùi Đức Long,1970-10-10,Nam,,h4,19753,Thôn 4,Số\u{202E}4".to_owned(), // 5
+        format!(
+            "046080000003,Phạm Văn Nam,1980-02-02,Nam,,h5,19753,{},Số 5",
+            "x".repeat(100)
+        ), // 6 ok
+    ]
+    .join("\n");
+    let errors = errors_of(csv.as_bytes());
+    assert_eq!(lines(&errors), [3, 4, 5], "{errors:#?}");
+    assert_eq!(
+        errors[0].reason,
+        RowProblem::BadVillage {
+            value: long.clone()
+        }
+    );
+    assert_eq!(
+        errors[1].reason,
+        RowProblem::BadVillage {
+            value: "Thôn\u{7}2".into()
+        }
+    );
+    assert_eq!(
+        errors[2].reason,
+        RowProblem::BadAddress {
+            value: "Số\u{202E}4".into()
+        }
+    );
+    // Both languages name the column; neither echoes the control character raw.
+    assert!(
+        errors[1]
+            .to_string()
+            .starts_with("line 4 (CCCD 046175000002): village \"Thôn\\u{7}2\""),
+        "{}",
+        errors[1]
+    );
+    assert_eq!(
+        errors[1].vi(),
+        "Dòng 4 (CCCD 046175000002): Thôn/tổ dân phố \"Thôn\\u{7}2\" dài quá 100 ký tự hoặc có \
+         ký tự điều khiển"
+    );
+    assert!(
+        errors[2].to_string().contains("address \"Số\\u{202e}4\""),
+        "{}",
+        errors[2]
+    );
+    assert!(
+        errors[2].vi().contains("Địa chỉ \"Số\\u{202e}4\""),
+        "{}",
+        errors[2].vi()
+    );
+    for e in &errors {
+        assert!(!e.to_string().contains(['\u{7}', '\u{202E}']));
+        assert!(!e.vi().contains(['\u{7}', '\u{202E}']));
+    }
+}
+
+#[test]
+fn a_household_lives_in_one_village_at_one_address() {
+    let csv = [
+        HEADER9,
+        "046190012345,Nguyễn Thị Lan,1990-03-02,Nữ,,h1,19777,Thôn 1,Số 5",
+        "046088000001,Trần Văn Hùng,1988-01-15,Nam,,h1,19777,Thôn 1,Số 5", // same: fine
+        "046175000002,Lê Thị Hoa,1975-05-05,Nữ,,h1,19777,Thôn 2,Số 5",     // 4 other village
+        "046070000006,Bùi Đức Long,1970-10-10,Nam,,h1,19777,Thôn 1,",      // 5 no address
+        "046080000003,Phạm Văn Nam,1980-02-02,Nam,,h2,19777,,",            // 6
+        "046185000005,Đặng Thu Hà,1985-06-06,Nữ,,h2,19777,Thôn 3,Số 9",    // 7 both differ
+        "046086000007,Võ Văn Sáu,1986-06-06,Nam,,h3,19753,\"Thôn\u{7}\",Số 1", // 8 bad village
+        "046087000008,Võ Văn Bảy,1987-06-06,Nam,,h3,19753,Thôn 4,Số 1",    // 9 first good place
+        "046089000009,Võ Văn Chín,1989-06-06,Nam,,h3,19753,Thôn 5,Số 1",   // 10 differs from 9
+        "046079000010,Hồ Văn Mười,1979-06-06,Nam,,h1,19753,Thôn 9,Số 9",   // 11 other commune
+    ]
+    .join("\n");
+    let errors = errors_of(csv.as_bytes());
+    assert_eq!(lines(&errors), [4, 5, 7, 8, 10, 11], "{errors:#?}");
+    assert_eq!(
+        errors[0].reason,
+        RowProblem::HouseholdInTwoVillages {
+            household_id: "h1".into(),
+            first_line: 2,
+            first_village: Some("Thôn 1".into()),
+            village: Some("Thôn 2".into()),
+        }
+    );
+    assert!(errors[0].also.is_empty());
+    assert_eq!(
+        errors[1].reason,
+        RowProblem::HouseholdAtTwoAddresses {
+            household_id: "h1".into(),
+            first_line: 2,
+            first_address: Some("Số 5".into()),
+            address: None,
+        }
+    );
+    assert_eq!(
+        errors[2].problems().cloned().collect::<Vec<_>>(),
+        [
+            RowProblem::HouseholdInTwoVillages {
+                household_id: "h2".into(),
+                first_line: 6,
+                first_village: None,
+                village: Some("Thôn 3".into()),
+            },
+            RowProblem::HouseholdAtTwoAddresses {
+                household_id: "h2".into(),
+                first_line: 6,
+                first_address: None,
+                address: Some("Số 9".into()),
+            },
+        ]
+    );
+    assert!(matches!(errors[3].reason, RowProblem::BadVillage { .. }));
+    assert_eq!(
+        errors[4].reason,
+        RowProblem::HouseholdInTwoVillages {
+            household_id: "h3".into(),
+            first_line: 9,
+            first_village: Some("Thôn 4".into()),
+            village: Some("Thôn 5".into()),
+        }
+    );
+    // Another commune is the one problem reported: the village is not compared.
+    assert!(matches!(
+        errors[5].problems().collect::<Vec<_>>().as_slice(),
+        [RowProblem::HouseholdInTwoCommunes { .. }]
+    ));
+    assert_eq!(
+        errors[0].to_string(),
+        "line 4 (CCCD 046175000002): household h1 is in village \"Thôn 2\" here but in village \
+         \"Thôn 1\" on line 2"
+    );
+    assert_eq!(
+        errors[0].vi(),
+        "Dòng 4 (CCCD 046175000002): Hộ h1 ở thôn/tổ dân phố \"Thôn 2\" tại dòng này nhưng ở \
+         thôn/tổ dân phố \"Thôn 1\" tại dòng 2"
+    );
+    assert_eq!(
+        errors[1].to_string(),
+        "line 5 (CCCD 046070000006): household h1 has address (empty) here but address \"Số 5\" \
+         on line 2"
+    );
+    assert!(
+        errors[1]
+            .vi()
+            .contains("địa chỉ (trống) tại dòng này nhưng địa chỉ \"Số 5\" tại dòng 2")
+    );
 }
 
 #[test]
@@ -230,7 +476,13 @@ fn structural_and_household_problems() {
             commune: "19753".into(),
         }
     );
-    assert_eq!(errors[1].reason, RowProblem::WrongColumnCount { found: 6 });
+    assert_eq!(
+        errors[1].reason,
+        RowProblem::WrongColumnCount {
+            expected: 7,
+            found: 6
+        }
+    );
     assert_eq!(
         errors[2].reason,
         RowProblem::MissingField {

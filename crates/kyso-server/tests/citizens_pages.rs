@@ -106,6 +106,8 @@ async fn env() -> Env {
         id: (*h).into(),
         commune_code: h[3..8].into(),
         province_code: "46".into(),
+        village: None,
+        address: None,
     })
     .collect();
     let people = [

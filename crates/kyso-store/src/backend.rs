@@ -400,6 +400,8 @@ macro_rules! impl_store_common {
                 .execute(&mut *conn)
                 .await?;
             }
+            // Suspension, resumption and revocation move the campaign's coverage.
+            refresh_coverage_of_serial(&mut *conn, serial, at).await?;
             // After the audit append, which holds the chain's head lock: event ids are
             // then assigned in commit order, which `status_changes_after` relies on.
             sqlx::query("INSERT INTO status_events (serial, event, reason, at) VALUES ($1, $2, $3, $4)")

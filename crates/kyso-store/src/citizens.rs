@@ -14,6 +14,9 @@ pub enum StaffRole {
     Provider,
     /// A province administrator: every citizen of the province.
     Province,
+    /// A member of a commune's community digital team (scope = the commune): the
+    /// households assigned to them.
+    Team,
 }
 
 impl StaffRole {
@@ -23,14 +26,20 @@ impl StaffRole {
             StaffRole::Commune => "commune",
             StaffRole::Provider => "provider",
             StaffRole::Province => "province",
+            StaffRole::Team => "team",
         }
     }
 
     /// Parses [`Self::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [StaffRole::Commune, StaffRole::Provider, StaffRole::Province]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            StaffRole::Commune,
+            StaffRole::Provider,
+            StaffRole::Province,
+            StaffRole::Team,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 

@@ -640,6 +640,7 @@ macro_rules! impl_credential_store {
             credential_id: &str,
             n: usize,
             charge: $crate::credentials::Charge,
+            now: kyso_core::UnixTime,
         ) -> Result<bool, $crate::StoreError> {
             use $crate::credentials::Charge;
             let n = n as i64;
@@ -652,6 +653,9 @@ macro_rules! impl_credential_store {
                 }
             };
             let counted = sqlx::query(sql).bind(n).bind(credential_id).execute(&mut **tx).await?.rows_affected() == 1;
+            if counted {
+                note_first_use(&mut *tx, credential_id, now).await?;
+            }
             if !counted {
                 sqlx::query("UPDATE credentials SET signatures_refused = signatures_refused + $1 WHERE id = $2")
                     .bind(n)
@@ -705,7 +709,7 @@ macro_rules! impl_credential_store {
                         RemoteWrite::SpendSad { sad_hash, now, client_id, credential_id, hashes, log, charge } => {
                             let sad = consume_sad_in(&mut *tx, sad_hash, *now).await?;
                             let allowed = sad.as_ref().is_some_and(|s| s.allows(client_id, credential_id, hashes));
-                            if allowed && !count_signatures_in(&mut tx, credential_id, hashes.len(), *charge).await? {
+                            if allowed && !count_signatures_in(&mut tx, credential_id, hashes.len(), *charge, *now).await? {
                                 RemoteWriteOutcome::QuotaExceeded
                             } else {
                                 if allowed {

@@ -241,6 +241,7 @@ macro_rules! impl_enrolment_store {
                 )
             })?;
             insert_credential_in(&mut *conn, c).await?;
+            refresh_coverage(&mut *conn, &e.cccd, e.created_at).await?;
             Ok(())
         }
 

@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod backend;
+pub mod campaign;
 pub mod citizens;
 pub mod credentials;
 pub mod dossiers;
@@ -40,6 +41,7 @@ use std::sync::Arc;
 #[async_trait]
 pub trait Store:
     credentials::CredentialStore
+    + campaign::CampaignStore
     + citizens::CitizenStore
     + population::PopulationStore
     + enrolment::EnrolmentStore

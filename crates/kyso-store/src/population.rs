@@ -15,6 +15,10 @@ pub struct HouseholdRecord {
     pub commune_code: String,
     /// 2-digit province code.
     pub province_code: String,
+    /// Village or residential group (thôn, bản, tổ dân phố), as the register names it.
+    pub village: Option<String>,
+    /// Street address or house number inside the village.
+    pub address: Option<String>,
 }
 
 /// An adult of the registry.
@@ -125,22 +129,26 @@ macro_rules! impl_population_store {
                 let mut found = Vec::new();
                 for chunk in ids.chunks($crate::population::KEYS_PER_LOOKUP) {
                     let mut qb = sqlx::QueryBuilder::<$crate::backend::DbOf<$ty>>::new(
-                        "SELECT id, commune_code, province_code FROM households WHERE id IN (",
+                        "SELECT id, commune_code, province_code, village, address FROM households WHERE id IN (",
                     );
                     let mut list = qb.separated(", ");
                     for c in chunk {
                         list.push_bind(c.clone());
                     }
                     qb.push(")");
-                    let rows: Vec<(String, String, String)> =
+                    let rows: Vec<(String, String, String, Option<String>, Option<String>)> =
                         qb.build_query_as().fetch_all(&self.pool).await?;
-                    found.extend(rows.into_iter().map(|(id, commune_code, province_code)| {
-                        $crate::population::HouseholdRecord {
-                            id,
-                            commune_code,
-                            province_code,
-                        }
-                    }));
+                    found.extend(rows.into_iter().map(
+                        |(id, commune_code, province_code, village, address)| {
+                            $crate::population::HouseholdRecord {
+                                id,
+                                commune_code,
+                                province_code,
+                                village,
+                                address,
+                            }
+                        },
+                    ));
                 }
                 Ok(found)
             }
@@ -157,11 +165,17 @@ macro_rules! impl_population_store {
                 let mut new_households = 0u64;
                 for chunk in households.chunks($crate::population::ROWS_PER_STATEMENT) {
                     let json = $crate::population::json_rows(chunk, |h| {
-                        vec![Some(&h.id), Some(&h.commune_code), Some(&h.province_code)]
+                        vec![
+                            Some(&h.id),
+                            Some(&h.commune_code),
+                            Some(&h.province_code),
+                            h.village.as_deref(),
+                            h.address.as_deref(),
+                        ]
                     });
                     new_households += sqlx::query(concat!(
-                        "INSERT INTO households (id, commune_code, province_code) \
-                         SELECT value->>0, value->>1, value->>2 FROM ",
+                        "INSERT INTO households (id, commune_code, province_code, village, address) \
+                         SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM ",
                         $rows,
                         // `WHERE true`: SQLite would read ON CONFLICT as a join's ON.
                         " WHERE true ON CONFLICT (id) DO NOTHING"
@@ -178,6 +192,16 @@ macro_rules! impl_population_store {
                     })?;
                     written += chunk.len() as u64;
                     progress(written);
+                }
+                // The commune tallies the dashboards read, recounted for the communes this
+                // file touched (an index range each).
+                let communes: std::collections::BTreeSet<&str> =
+                    households.iter().map(|h| h.commune_code.as_str()).collect();
+                for commune in communes {
+                    sqlx::query($crate::campaign::RECOUNT_POPULATION)
+                        .bind(commune)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 let summary = $crate::population::ImportSummary {
                     people: written,

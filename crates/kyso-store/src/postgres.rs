@@ -36,6 +36,7 @@ impl PostgresStore {
 impl_store_common!(PostgresStore, "postgres", " FOR UPDATE");
 impl_credential_store!(PostgresStore);
 crate::enrolment::impl_enrolment_store!(PostgresStore);
+crate::campaign::impl_campaign_store!(PostgresStore);
 crate::citizens::impl_citizen_store!(PostgresStore, " FOR UPDATE");
 crate::dossiers::impl_dossier_store!(PostgresStore, " FOR UPDATE");
 crate::population::impl_population_store!(

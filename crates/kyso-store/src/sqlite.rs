@@ -58,6 +58,7 @@ impl SqliteStore {
 impl_store_common!(SqliteStore, "sqlite", "");
 impl_credential_store!(SqliteStore);
 crate::enrolment::impl_enrolment_store!(SqliteStore);
+crate::campaign::impl_campaign_store!(SqliteStore);
 crate::citizens::impl_citizen_store!(SqliteStore, "");
 crate::dossiers::impl_dossier_store!(SqliteStore, "");
 crate::population::impl_population_store!(SqliteStore, "json_each($1)", insert_people);

@@ -12,6 +12,9 @@ use std::sync::Arc;
 #[path = "conformance/dossiers.rs"]
 mod dossiers;
 use dossiers::*;
+#[path = "conformance/campaign.rs"]
+mod campaign;
+use campaign::*;
 
 const T0: UnixTime = UnixTime(1_795_459_507);
 
@@ -97,6 +100,9 @@ macro_rules! conformance {
 }
 
 conformance!(
+    coverage_tallies_match_a_brute_force_count,
+    outreach_lists_assignments_and_visits,
+    training_sessions_list_their_attendees,
     dossiers_move_through_their_life,
     refused_and_stale_moves_change_nothing,
     racing_officers_decide_once,
@@ -1207,6 +1213,8 @@ fn household(id: &str, commune: &str) -> kyso_store::population::HouseholdRecord
         id: id.into(),
         commune_code: commune.into(),
         province_code: "46".into(),
+        village: None,
+        address: None,
     }
 }
 

@@ -322,8 +322,8 @@ pub enum StaffCommand {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// commune (scope: commune code), provider (scope: provider id) or province
-        /// (scope: province code).
+        /// commune (scope: commune code), team (a community digital team member; scope:
+        /// commune code), provider (scope: provider id) or province (scope: province code).
         #[arg(long)]
         role: String,
         /// What the account may see.
@@ -441,7 +441,8 @@ pub enum ProviderCommand {
 pub enum PopulationCommand {
     /// Write a realistic synthetic province as CSV: names in family–middle–given order
     /// with Vietnamese frequencies, CCCD numbers with the real structure, households of
-    /// plausible size spread over the province's communes (2025 units).
+    /// plausible size spread over the province's communes (2025 units), each in a village
+    /// (thôn / tổ dân phố) at a house number.
     Generate {
         /// Province code (2025 units), e.g. 46 for Huế.
         #[arg(long)]
@@ -457,8 +458,9 @@ pub enum PopulationCommand {
         seed: u64,
     },
     /// Import a register CSV (`cccd,full_name,date_of_birth,sex,phone,household_id,
-    /// commune_code`): all or nothing. A file with bad rows imports nothing, and every bad
-    /// row is reported with its line and why (exit status 1).
+    /// commune_code`, optionally followed by `village,address`: the thôn / tổ dân phố and
+    /// house number, either may be empty): all or nothing. A file with bad rows imports
+    /// nothing, and every bad row is reported with its line and why (exit status 1).
     Import {
         /// The CSV file.
         file: PathBuf,

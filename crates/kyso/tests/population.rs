@@ -32,7 +32,9 @@ fn generated_province_imports_whole(k: &Kyso, adults: usize) {
         adults + 1,
         "header + one line per adult"
     );
-    assert!(text.starts_with("cccd,full_name,date_of_birth,sex,phone,household_id,commune_code\n"));
+    assert!(text.starts_with(
+        "cccd,full_name,date_of_birth,sex,phone,household_id,commune_code,village,address\n"
+    ));
     let report = k.json(&["population", "import", csv.to_str().unwrap()]);
     assert_eq!(
         report["imported"]["people"].as_u64(),

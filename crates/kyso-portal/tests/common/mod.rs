@@ -188,6 +188,8 @@ impl Env {
                 id: format!("46-{c}-000001"),
                 commune_code: c.clone(),
                 province_code: "46".into(),
+                village: None,
+                address: None,
             })
             .collect();
         let people: Vec<PersonRecord> = REGISTER

@@ -34,7 +34,9 @@ fn staff_page(lang: Lang, body: &str) -> Html<String> {
 fn scope_words(staff: &Staff) -> String {
     let units = kyso_population::Units::embedded();
     let name = match staff.role() {
-        StaffRole::Commune => units.commune(staff.scope()).map(|c| c.name.clone()),
+        StaffRole::Commune | StaffRole::Team => {
+            units.commune(staff.scope()).map(|c| c.name.clone())
+        }
         StaffRole::Province => units.province(staff.scope()).map(|p| p.name.clone()),
         StaffRole::Provider => None,
     };
@@ -49,6 +51,7 @@ fn role_words(lang: Lang, role: StaffRole) -> &'static str {
         StaffRole::Commune => lang.t("Cán bộ xã/phường", "Commune officer"),
         StaffRole::Provider => lang.t("Nhân viên nhà cung cấp", "Provider staff"),
         StaffRole::Province => lang.t("Quản trị tỉnh", "Province administrator"),
+        StaffRole::Team => lang.t("Tổ công nghệ số cộng đồng", "Community digital team"),
     }
 }
 

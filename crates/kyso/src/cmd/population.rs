@@ -206,6 +206,9 @@ pub(crate) async fn import(
                 id: a.household_id.clone(),
                 commune_code: a.commune_code.clone(),
                 province_code: a.province_code.clone(),
+                // The same for every adult of the household (checked by the parser).
+                village: a.village.clone(),
+                address: a.address.clone(),
             });
     }
     let mut households: Vec<HouseholdRecord> = households.into_values().collect();

@@ -1,0 +1,4 @@
+//! Campaign operations.
+
+pub mod charts;
+pub mod format;
