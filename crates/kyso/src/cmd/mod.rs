@@ -2,12 +2,15 @@
 
 mod audit;
 mod bench;
+mod bench_campaign;
 mod bench_csc;
 mod bench_pades;
 mod bench_portal;
 mod ca;
+mod campaign;
 mod cert;
 mod citizens;
+mod demo_campaign;
 mod population;
 mod portal;
 mod provider;
