@@ -103,6 +103,7 @@ conformance!(
     coverage_tallies_match_a_brute_force_count,
     outreach_lists_assignments_and_visits,
     training_sessions_list_their_attendees,
+    a_first_signature_within_30_days_is_counted_once,
     dossiers_move_through_their_life,
     refused_and_stale_moves_change_nothing,
     racing_officers_decide_once,

@@ -603,3 +603,89 @@ pub async fn training_sessions_list_their_attendees(db: &Db) {
     assert!(!a[0].covered);
     assert_eq!(s.get_training("tr-1").await.unwrap(), Some(t));
 }
+
+pub async fn a_first_signature_within_30_days_is_counted_once(db: &Db) {
+    use kyso_store::credentials::{Charge, RemoteWrite, RemoteWriteOutcome, SadRecord};
+    let s: &dyn Store = &**db;
+    let people = load(s).await;
+    s.insert_client(&super::client("portal")).await.unwrap();
+    // Two adults enrol on the same day; one signs after 5 days (twice), one after 40.
+    let mut credentials = Vec::new();
+    for (n, p) in people.iter().take(2).enumerate() {
+        let (iss, e, c) = enrolment(
+            700 + n as u32,
+            &p.cccd,
+            PROVIDERS[0],
+            Channel::Online,
+            AT,
+            730,
+        );
+        s.enrol(&iss, &e, &c).await.unwrap();
+        credentials.push(c.id);
+    }
+    let mut sad_no = 0u8;
+    let mut sign = |credential: String, at: UnixTime| {
+        sad_no += 1;
+        let sad_hash = vec![sad_no; 32];
+        (
+            SadRecord {
+                sad_hash: sad_hash.clone(),
+                credential_id: credential.clone(),
+                client_id: "portal".into(),
+                hashes: vec!["AAAA".into()],
+                num_signatures: 1,
+                expires_at: at.plus_seconds(300),
+                used_at: None,
+            },
+            RemoteWrite::SpendSad {
+                sad_hash,
+                now: at,
+                client_id: "portal".into(),
+                credential_id: credential.clone(),
+                hashes: vec!["AAAA".into()],
+                log: super::log_entry(&credential, u32::from(sad_no)),
+                charge: Charge::Free,
+            },
+        )
+    };
+    for (credential, days) in [
+        (credentials[0].clone(), 5),
+        (credentials[0].clone(), 6),
+        (credentials[1].clone(), 40),
+    ] {
+        let at = AT.plus_days(days);
+        let (sad, spend) = sign(credential.clone(), at);
+        s.insert_sad(&sad, &super::log_entry(&credential, 900))
+            .await
+            .unwrap();
+        let out = s.apply_remote_writes(&[spend]).await.unwrap();
+        assert!(matches!(out[0], RemoteWriteOutcome::Spent(Some(_), true)));
+    }
+    assert_eq!(first_uses(s).await, 1);
+    s.rebuild_coverage(AT.plus_days(41)).await.unwrap();
+    assert_eq!(first_uses(s).await, 1);
+    // A suspension takes the adult (and their first use) out; resuming brings both back.
+    let serial = s
+        .active_enrolment(&people[0].cccd)
+        .await
+        .unwrap()
+        .unwrap()
+        .serial;
+    s.change_status(&serial, StatusChange::Suspend, AT.plus_days(42))
+        .await
+        .unwrap();
+    assert_eq!(first_uses(s).await, 0);
+    s.change_status(&serial, StatusChange::Resume, AT.plus_days(43))
+        .await
+        .unwrap();
+    assert_eq!(first_uses(s).await, 1);
+}
+
+async fn first_uses(s: &dyn Store) -> u64 {
+    s.coverage_tallies("46", None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.first_use_30d)
+        .sum()
+}
