@@ -46,11 +46,9 @@ impl CoverageFigures {
 }
 
 fn permille(part: u64, whole: u64) -> u32 {
-    if whole == 0 {
-        0
-    } else {
-        u32::try_from(part.saturating_mul(1000) / whole).unwrap_or(1000)
-    }
+    part.saturating_mul(1000)
+        .checked_div(whole)
+        .map_or(0, |p| u32::try_from(p).unwrap_or(1000))
 }
 
 /// One commune's line.

@@ -5,6 +5,7 @@
 
 #![deny(missing_docs)]
 
+pub mod campaign;
 pub mod citizens;
 pub mod csc;
 mod dossiers;
@@ -45,6 +46,9 @@ pub struct AppState {
     pub oidc: Option<citizens::OidcLogin>,
     /// Online public services (dossiers), when configured.
     pub portal: Option<Arc<kyso_portal::Portal>>,
+    /// Campaign operations (`/chien-dich`, `/api/coverage`): set with the citizen services
+    /// by [`AppState::with_citizens`].
+    pub campaigns: Option<Arc<kyso_campaign::Campaigns>>,
     options: Options,
     metrics: PrometheusHandle,
     crls: Arc<CrlCache>,
@@ -172,6 +176,7 @@ impl AppState {
             citizens: None,
             oidc: None,
             portal: None,
+            campaigns: None,
             options,
             metrics,
             crls: Arc::default(),
@@ -189,8 +194,13 @@ impl AppState {
     }
 
     /// Serves the citizen pages (`/dang-ky`, `/tai-khoan`, `/can-bo`, `/api/staff`) with
-    /// `citizens`.
+    /// `citizens`, and the campaign pages (`/chien-dich`, `/api/coverage`) over the same
+    /// store and clock.
     pub fn with_citizens(mut self, citizens: kyso_citizens::Citizens) -> Self {
+        self.campaigns = Some(Arc::new(kyso_campaign::Campaigns::new(
+            citizens.store().clone(),
+            self.ca.clock().clone(),
+        )));
         self.citizens = Some(Arc::new(citizens));
         self
     }
@@ -278,6 +288,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/phone", phone::routes())
         .merge(citizens::routes())
         .merge(dossiers::routes())
+        .merge(campaign::routes())
         .merge(verify::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -36,7 +36,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
             `{\"status\", \"message\", \"data\"}`; status 0 accepted, 1 signed, 4000 waiting, \
             4001 expired, 4002 rejected, 65000 quota used up, 400/401/404/500 errors. Portals \
             authenticate with `sp_id`/`sp_password` in the body."),
-        (name = "staff", description = "Provider staff API (HTTP Basic: staff id and password)."),
+        (name = "staff", description = "Staff API (HTTP Basic: staff id and password; \
+            `/api/coverage` also takes the staff pages' session cookie)."),
         (name = "verify", description = "Public signature verification (no login)."),
         (name = "payments", description = "Fee payments of online public-service dossiers \
             (VietQR): the payment platform's signed callback."),
@@ -85,6 +86,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::citizens::openapi());
     doc.merge(crate::verify::openapi());
     doc.merge(crate::dossiers::openapi());
+    doc.merge(crate::campaign::openapi());
     SecuritySchemes.modify(&mut doc);
     doc
 }

@@ -125,6 +125,7 @@ async fn the_document_is_openapi_3_1_with_every_json_endpoint() {
         ("/neac/v1/sign", "post"),
         ("/neac/v1/get_transaction", "post"),
         ("/api/staff/citizens/{cccd}", "get"),
+        ("/api/coverage", "get"),
         ("/verify", "post"),
         ("/healthz", "get"),
         ("/log/sth", "get"),

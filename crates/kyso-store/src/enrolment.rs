@@ -183,6 +183,11 @@ pub trait EnrolmentStore: Send + Sync {
         provider: Option<&str>,
         now: UnixTime,
     ) -> Result<Vec<ProviderUsage>, StoreError>;
+    /// Stores enrolment rows as they are (active or ended), in multi-row INSERTs inside one
+    /// transaction — for loads and benchmarks: the certificates must already be stored, no
+    /// credential is created, nothing is audited, and coverage tallies are NOT refreshed;
+    /// call [`crate::CampaignStore::rebuild_coverage`] afterwards.
+    async fn insert_enrolments_bulk(&self, rows: &[EnrolmentRecord]) -> Result<(), StoreError>;
 }
 
 /// Refuses a certificate or credential that is not the enrolment's, for the enrolment's
@@ -468,6 +473,35 @@ macro_rules! impl_enrolment_store {
                         }
                     })
                     .collect())
+            }
+
+            async fn insert_enrolments_bulk(
+                &self,
+                rows: &[$crate::enrolment::EnrolmentRecord],
+            ) -> Result<(), $crate::StoreError> {
+                let mut tx = self.begin_write().await?;
+                for chunk in rows.chunks($crate::backend::ROWS_PER_STATEMENT) {
+                    let mut qb = sqlx::QueryBuilder::<$crate::backend::DbOf<$ty>>::new(
+                        "INSERT INTO enrolments \
+                         (id, cccd, provider, channel, serial, status, created_at, ended_at, end_reason) ",
+                    );
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(e.id.clone())
+                            .push_bind(e.cccd.clone())
+                            .push_bind(e.provider.clone())
+                            .push_bind(e.channel.as_str())
+                            .push_bind(e.serial.clone())
+                            .push_bind(if e.active { "active" } else { "ended" })
+                            .push_bind(e.created_at.seconds())
+                            .push_bind(e.ended.as_ref().map(|(at, _)| at.seconds()))
+                            .push_bind(e.ended.as_ref().map(|(_, why)| why.clone()));
+                    });
+                    qb.build().execute(&mut *tx).await.map_err(|err| {
+                        $crate::StoreError::from_insert(err, "a bulk of enrolments".to_owned())
+                    })?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn switch_enrolment(

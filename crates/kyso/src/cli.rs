@@ -83,8 +83,8 @@ pub enum Command {
     /// switch provider, renew, staff reads (logged), the citizen's data download.
     #[command(subcommand)]
     Citizen(CitizenCommand),
-    /// Staff accounts (commune officers, provider staff, province administrators) and the
-    /// log of their reads of citizens' data.
+    /// Staff accounts (commune officers, community digital team members, provider staff,
+    /// province administrators) and the log of their reads of citizens' data.
     #[command(subcommand)]
     Staff(StaffCommand),
     /// Signature usage: the free year, quotas, per-provider report.
@@ -398,7 +398,11 @@ pub enum SmsCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct CampaignArgs {
+    /// Plan campaigns and read their coverage (without one: show or change the policy).
+    #[command(subcommand)]
+    pub command: Option<CampaignCommand>,
     /// Months of free public-service signatures from the first campaign certificate.
     #[arg(long)]
     pub free_months: Option<u32>,
@@ -411,6 +415,59 @@ pub struct CampaignArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Plan a campaign: territory, target, phases and providers.
+    Create {
+        /// Identifier, e.g. hue-2026 (a–z, 0–9, '-').
+        #[arg(long)]
+        id: String,
+        /// Display name, e.g. "Chiến dịch chữ ký số cho mọi người dân 2026".
+        #[arg(long)]
+        name: String,
+        /// Province code (2025 units).
+        #[arg(long)]
+        province: String,
+        /// Only these communes (repeat); the whole province without any.
+        #[arg(long = "commune")]
+        communes: Vec<String>,
+        /// Target share of adults, in percent (one decimal allowed).
+        #[arg(long, default_value = "50")]
+        target_percent: String,
+        /// A phase as NAME|START|END|CHANNELS, dates YYYY-MM-DD, channels comma-separated
+        /// among door_to_door, online, provincial_app, vneid (repeat, in order).
+        #[arg(long = "phase", required = true)]
+        phases: Vec<String>,
+        /// A participating provider id (repeat).
+        #[arg(long = "provider")]
+        providers: Vec<String>,
+    },
+    /// The campaigns of a province, newest first.
+    List {
+        /// Province code.
+        #[arg(long)]
+        province: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Coverage of a province or one of its communes (from the kept tallies).
+    Coverage {
+        /// Province code.
+        #[arg(long)]
+        province: String,
+        /// Only this commune.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Print JSON (the same document as GET /api/coverage).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recompute every coverage tally from the enrolments and certificates (after a bulk
+    /// load, or to repair). Safe to run at any time; takes the write lock while it runs.
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -942,6 +999,26 @@ pub enum BenchCommand {
         /// Print the figures as one JSON object (last line).
         #[arg(long)]
         json: bool,
+    },
+    /// The campaign dashboard at province scale: a synthetic province imported, real
+    /// certificates issued and enrolled for a share of its adults (communes ahead and
+    /// behind, channels and providers mixed, over 120 days), coverage rebuilt; then the
+    /// coverage service, the outreach list and the campaign pages through the router, on
+    /// a throw-away deployment (SQLite, or the empty database given with the global
+    /// --database). Prints p50/p95 figures and their targets last.
+    Campaign {
+        /// Province code (2025 units; 38 = Thanh Hóa).
+        #[arg(long, default_value = "38")]
+        province: String,
+        /// Adults in the generated register.
+        #[arg(long, default_value_t = 1_000_000)]
+        adults: usize,
+        /// Campaign certificates issued (and enrolments).
+        #[arg(long, default_value_t = 300_000)]
+        issued: usize,
+        /// Measured rounds per figure (after 3 warm-ups).
+        #[arg(long, default_value_t = 100)]
+        rounds: usize,
     },
     /// PAdES signing of a PDF (a built-in 1-page PDF by default) with an organisation
     /// seal's key in custody, one signature after another, each written to its own file

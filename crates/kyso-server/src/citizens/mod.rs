@@ -15,7 +15,7 @@
 mod account;
 mod register;
 pub(crate) mod session;
-mod staff;
+pub(crate) mod staff;
 pub(crate) mod ui;
 
 use crate::AppState;

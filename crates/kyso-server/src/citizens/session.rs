@@ -24,7 +24,9 @@ pub(crate) const CITIZEN: Kind = Kind {
 /// The staff member's session cookie.
 pub(crate) const STAFF: Kind = Kind {
     cookie: "kyso_staff",
-    path: "/can-bo",
+    // The whole site: the staff pages (`/can-bo`), the campaign pages (`/chien-dich`) and
+    // the staff APIs (`/api/coverage`) share the session.
+    path: "/",
     seconds: 8 * 3600,
     purpose: b"staff sessions",
 };

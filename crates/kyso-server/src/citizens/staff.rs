@@ -56,7 +56,7 @@ fn role_words(lang: Lang, role: StaffRole) -> &'static str {
 }
 
 /// The logged-in staff member (re-read from the store: a removed account is logged out).
-async fn staff_of(s: &AppState, c: &Citizens, headers: &HeaderMap) -> Option<Staff> {
+pub(crate) async fn staff_of(s: &AppState, c: &Citizens, headers: &HeaderMap) -> Option<Staff> {
     let id = STAFF.read(c.remote(), headers, s.ca.clock().now())?;
     c.staff_by_operator(&id).await.ok()
 }
@@ -144,6 +144,7 @@ async fn home_body(
     Ok(format!(
         "{msg}<section class=\"card\"><p id=\"who\">{name} · {role} · {scope}</p>\
          <a class=\"button\" href=\"/can-bo/ho-so\">{dossiers}</a>\
+         <a class=\"button\" href=\"/chien-dich\">{campaign}</a>\
          <form method=\"post\" action=\"/can-bo/dang-xuat\">{csrf}<button type=\"submit\" class=\"secondary\">{logout}</button></form></section>\
          <section class=\"card\" id=\"door-to-door\"><h2>{h_enrol}</h2>\
          <form method=\"post\" action=\"/can-bo/dang-ky\">{csrf}\
@@ -163,6 +164,7 @@ async fn home_body(
         scope = esc(&scope_words(staff)),
         logout = lang.t("Đăng xuất", "Log out"),
         dossiers = lang.t("Hồ sơ dịch vụ công", "Public-service dossiers"),
+        campaign = lang.t("Chiến dịch", "Campaign"),
         h_enrol = lang.t("Đăng ký tại nhà", "Enrol at home"),
         l_qr = lang.t(
             "Nội dung mã QR trên thẻ CCCD",
@@ -524,7 +526,7 @@ pub(super) struct ReasonQuery {
     reason: Option<String>,
 }
 
-fn api_error(status: StatusCode, error: &str, message: &str) -> Response {
+pub(crate) fn api_error(status: StatusCode, error: &str, message: &str) -> Response {
     let mut r = (
         status,
         axum::Json(json!({"error": error, "message": message})),
@@ -542,7 +544,7 @@ fn api_error(status: StatusCode, error: &str, message: &str) -> Response {
 }
 
 /// `id:password` of an HTTP Basic `Authorization` header.
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     use base64::Engine as _;
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, b64) = value.trim().split_once(' ')?;
@@ -648,8 +650,8 @@ pub(super) async fn api_read(
 /// An error of the staff API.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
-struct ApiError {
-    /// `bad_request`, `unauthorized`, `forbidden`, `locked`, `server_error` or `unavailable`.
+pub(crate) struct ApiError {
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `locked`, `server_error` or `unavailable`.
     error: String,
     /// What went wrong.
     message: String,

@@ -36,6 +36,15 @@ pub async fn run(ctx: &Context, cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     {
         return super::bench_portal::run(count, bench_database, json).await;
     }
+    if let BenchCommand::Campaign {
+        province,
+        adults,
+        issued,
+        rounds,
+    } = cmd
+    {
+        return super::bench_campaign::run(ctx, province, adults, issued, rounds).await;
+    }
     if let BenchCommand::Pades { .. } = cmd {
         return super::bench_pades::run(ctx, cmd).await;
     }

@@ -413,6 +413,9 @@ pub async fn sms(ctx: &Context, cmd: SmsCommand) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn campaign(ctx: &Context, a: CampaignArgs) -> anyhow::Result<ExitCode> {
+    if let Some(c) = a.command {
+        return super::campaign::run(ctx, c).await;
+    }
     let store = ctx.open_store().await?;
     for (key, value) in [
         ("campaign.free_months", a.free_months.map(u64::from)),

@@ -228,14 +228,15 @@ async fn seed_demo(ctx: &Context, public_url: &str) -> anyhow::Result<()> {
     seed_campaign(ctx, ca).await
 }
 
-/// The demo campaign: two providers, a generated register of 2,000 adults of Huế, staff
-/// accounts, and one citizen already enrolled door to door.
+/// The demo campaign: two providers, a generated register of 12,000 adults of Huế, staff
+/// accounts (officer, team member, province, provider), one citizen enrolled door to door,
+/// and a campaign in progress (demo_campaign.rs).
 async fn seed_campaign(ctx: &Context, ca: kyso_ca::Ca) -> anyhow::Result<()> {
     for (id, name) in DEMO_PROVIDERS {
         ca.add_provider(id, name).await?;
     }
     let csv = ctx.data_dir.join("demo-population.csv");
-    super::population::generate("46", 2_000, &csv, 46)?;
+    super::population::generate("46", DEMO_ADULTS, &csv, 46)?;
     super::population::import(ctx, &csv, false).await?;
     let first = first_adult(&csv)?;
     let ca = Arc::new(ctx.load_ca().await?);
@@ -268,6 +269,15 @@ async fn seed_campaign(ctx: &Context, ca: kyso_ca::Ca) -> anyhow::Result<()> {
             DEMO_STAFF_PASSWORD,
         )
         .await?;
+    citizens
+        .add_staff(
+            "doi.demo",
+            "Tổ công nghệ số cộng đồng (demo)",
+            kyso_store::citizens::StaffRole::Team,
+            &first.commune,
+            DEMO_STAFF_PASSWORD,
+        )
+        .await?;
     let qr = first.card_qr();
     citizens
         .enrol(kyso_citizens::EnrolmentRequest {
@@ -282,13 +292,17 @@ async fn seed_campaign(ctx: &Context, ca: kyso_ca::Ca) -> anyhow::Result<()> {
             algorithm: KeyAlgorithm::P256,
         })
         .await?;
-    Ok(())
+    let ca = ctx.load_ca().await?;
+    super::demo_campaign::seed(&ca, &csv, &first.commune, std::slice::from_ref(&first.cccd))
+        .await
 }
 
 const DEMO_PROVIDERS: [(&str, &str); 2] = [
     ("vnpt-demo", "VNPT-CA (demo)"),
     ("viettel-demo", "Viettel-CA (demo)"),
 ];
+/// Adults in the demo register: enough for every commune of Huế to have a few hundred.
+const DEMO_ADULTS: usize = 12_000;
 const DEMO_STAFF_PASSWORD: &str = "kyso-demo-2026";
 const DEMO_PIN: &str = "246813";
 
