@@ -371,9 +371,14 @@ pub(crate) const REBUILD_COVERAGE: &[&str] = &[
          e.created_at, c.not_after, (SELECT MAX(cr.free_until) FROM credentials cr WHERE cr.serial = e.serial) \
      FROM enrolments e JOIN people p ON p.cccd = e.cccd JOIN certificates c ON c.serial = e.serial \
      WHERE e.status = 'active' AND c.status = 'valid' AND c.not_after > $1",
-    "UPDATE people SET covered = CASE WHEN cccd IN (SELECT cccd FROM coverage_state) THEN 1 ELSE 0 END",
+    // Only the rows that change are written: a rebuild of a million adults touches the
+    // covered ones, not everyone.
+    "UPDATE people SET covered = 0 WHERE covered <> 0",
+    "UPDATE people SET covered = 1 WHERE cccd IN (SELECT cccd FROM coverage_state)",
+    "UPDATE households SET covered_adults = 0 WHERE covered_adults <> 0",
     "UPDATE households SET covered_adults = \
-         (SELECT COUNT(*) FROM coverage_state s WHERE s.household_id = households.id)",
+         (SELECT COUNT(*) FROM coverage_state s WHERE s.household_id = households.id) \
+     WHERE id IN (SELECT household_id FROM coverage_state)",
     "INSERT INTO coverage_tally (province_code, commune_code, provider, channel, covered, first_use_30d) \
      SELECT s.province_code, s.commune_code, s.provider, s.channel, COUNT(*), \
          SUM(CASE WHEN e.first_used_at IS NOT NULL AND e.first_used_at - e.created_at <= 2592000 THEN 1 ELSE 0 END) \

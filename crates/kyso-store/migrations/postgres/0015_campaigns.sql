@@ -40,6 +40,7 @@ CREATE TABLE coverage_state (
 );
 CREATE INDEX coverage_state_expiry ON coverage_state (province_code, valid_until);
 CREATE INDEX coverage_state_free ON coverage_state (province_code, free_until);
+CREATE INDEX coverage_state_household ON coverage_state (household_id);
 
 CREATE TABLE coverage_tally (
     province_code  TEXT NOT NULL,
@@ -82,7 +83,8 @@ WHERE e.status = 'active' AND c.status = 'valid';
 
 UPDATE people SET covered = 1 WHERE cccd IN (SELECT cccd FROM coverage_state);
 UPDATE households SET covered_adults =
-    (SELECT COUNT(*) FROM coverage_state s WHERE s.household_id = households.id);
+    (SELECT COUNT(*) FROM coverage_state s WHERE s.household_id = households.id)
+WHERE id IN (SELECT household_id FROM coverage_state);
 
 INSERT INTO coverage_tally (province_code, commune_code, provider, channel, covered)
 SELECT province_code, commune_code, provider, channel, COUNT(*)

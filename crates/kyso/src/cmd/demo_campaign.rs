@@ -100,7 +100,8 @@ pub(crate) async fn seed(
         if rng.below(1000) >= share {
             continue;
         }
-        // Enrolled some day since the start, more often lately (door-to-door teams speed up).
+        // Enrolled some day since the start: most in the first weeks of door-to-door work,
+        // fewer since (the campaign is slowing down: the dashboard has something to say).
         let d = DAYS_RUNNING
             - (rng.below(DAYS_RUNNING as u64 * DAYS_RUNNING as u64) as f64).sqrt() as i64;
         let at = UnixTime(
@@ -135,7 +136,9 @@ pub(crate) async fn seed(
                 key: KeySource::Generate(KeyAlgorithm::P256),
                 validity_days: None,
             },
-            at,
+            // The authorities were made a moment ago, so the certificates are issued now;
+            // only the enrolments carry the simulated dates (the dashboard's history).
+            now,
         )?;
         enrolments.push(EnrolmentRecord {
             id: format!("demo-{}", issuance.cert.serial),

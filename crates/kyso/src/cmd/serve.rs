@@ -62,19 +62,19 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
         let csv = ctx.data_dir.join("demo-population.csv");
         if let (Ok(enrolled), Ok(other)) = (
             first_adult(&csv),
-            (1..50)
-                .map(|i| adult_at(&csv, i))
-                .find(|a| a.as_ref().is_ok_and(|a| !a.phone.is_empty()))
-                .unwrap_or_else(|| adult_at(&csv, 1)),
+            unenrolled_with_phone(ca.store().as_ref(), &csv).await,
         ) {
             println!("demo accounts:");
             println!(
                 "  field officer   {base}/can-bo   can-bo.demo / {DEMO_STAFF_PASSWORD} (commune {})",
                 enrolled.commune
             );
+            println!(
+                "  team member     doi.demo / {DEMO_STAFF_PASSWORD} (households to visit today: {base}/chien-dich/hom-nay)"
+            );
             println!("  provider staff  vnpt.demo / {DEMO_STAFF_PASSWORD} (VNPT-CA demo)");
             println!(
-                "  province admin  tinh.demo / {DEMO_STAFF_PASSWORD} (every dossier of the province: {base}/can-bo/ho-so)"
+                "  province admin  tinh.demo / {DEMO_STAFF_PASSWORD} (campaign dashboard: {base}/chien-dich; every dossier: {base}/can-bo/ho-so)"
             );
             println!(
                 "  enrolled citizen {} ({}, born {}), signing PIN {DEMO_PIN}: {base}/tai-khoan, {base}/phone",
@@ -90,15 +90,20 @@ pub async fn serve(ctx: &Context, args: ServeArgs, demo: bool) -> anyhow::Result
             );
         }
         println!("demo certificates:");
-        for c in ca
-            .store()
-            .list_certificates(&Default::default())
-            .await?
+        let all = ca.store().list_certificates(&Default::default()).await?;
+        // kyso's own citizen and seal certificates; the campaign's (issued by the
+        // providers' CAs) are only counted.
+        for c in all
             .iter()
-            .filter(|c| c.profile == "citizen" || c.profile == "seal")
+            .filter(|c| c.profile == "seal" || (c.profile == "citizen" && c.issuer == "citizen-ca"))
         {
             println!("  {}  {}", c.serial, c.subject);
         }
+        let campaign = all
+            .iter()
+            .filter(|c| c.profile == "citizen" && c.issuer != "citizen-ca")
+            .count();
+        println!("  … and {campaign} campaign certificates issued by the providers' CAs");
         println!("try: kyso --data-dir {} cert list", ctx.data_dir.display());
     }
     println!("press Ctrl-C to stop");
@@ -344,6 +349,21 @@ pub(crate) fn adult_at(csv: &std::path::Path, n: usize) -> anyhow::Result<DemoAd
         phone: f[4].into(),
         commune: f[6].into(),
     })
+}
+
+/// An adult of the demo register with a phone and no campaign certificate (for the online
+/// registration walk-through).
+async fn unenrolled_with_phone(
+    store: &dyn kyso_store::Store,
+    csv: &std::path::Path,
+) -> anyhow::Result<DemoAdult> {
+    for i in 1..2_000 {
+        let a = adult_at(csv, i)?;
+        if !a.phone.is_empty() && store.active_enrolment(&a.cccd).await?.is_none() {
+            return Ok(a);
+        }
+    }
+    adult_at(csv, 1)
 }
 
 fn first_adult(csv: &std::path::Path) -> anyhow::Result<DemoAdult> {
