@@ -298,8 +298,7 @@ async fn seed_campaign(ctx: &Context, ca: kyso_ca::Ca) -> anyhow::Result<()> {
         })
         .await?;
     let ca = ctx.load_ca().await?;
-    super::demo_campaign::seed(&ca, &csv, &first.commune, std::slice::from_ref(&first.cccd))
-        .await
+    super::demo_campaign::seed(&ca, &csv, &first.commune, std::slice::from_ref(&first.cccd)).await
 }
 
 const DEMO_PROVIDERS: [(&str, &str); 2] = [
