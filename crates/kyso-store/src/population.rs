@@ -99,7 +99,9 @@ macro_rules! impl_population_store {
     // `$rows` is how the backend turns a JSON text parameter into rows of text columns:
     // `value->>N` over `json_each($1)` (SQLite) or `jsonb_array_elements($1::jsonb)` (PG).
     // `$people` writes a chunk of adults inside the transaction (PostgreSQL uses COPY).
-    ($ty:ty, $rows:literal, $people:path) => {
+    // `$analyze` runs after the import commits (PostgreSQL: fresh planner statistics, so that
+    // lookups by household use their index right after a bulk load; empty for SQLite).
+    ($ty:ty, $rows:literal, $people:path, $analyze:literal) => {
         #[async_trait::async_trait]
         impl $crate::population::PopulationStore for $ty {
             async fn existing_people(
@@ -221,6 +223,9 @@ macro_rules! impl_population_store {
                 )
                 .await?;
                 tx.commit().await?;
+                if !$analyze.is_empty() {
+                    sqlx::query($analyze).execute(&self.pool).await?;
+                }
                 Ok(summary)
             }
 

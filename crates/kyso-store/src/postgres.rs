@@ -42,7 +42,8 @@ crate::dossiers::impl_dossier_store!(PostgresStore, " FOR UPDATE");
 crate::population::impl_population_store!(
     PostgresStore,
     "jsonb_array_elements($1::jsonb) AS rows(value)",
-    copy_people
+    copy_people,
+    "ANALYZE people, households"
 );
 
 /// A chunk of adults through COPY … FROM STDIN (CSV): PostgreSQL's bulk path, several times

@@ -61,7 +61,7 @@ crate::enrolment::impl_enrolment_store!(SqliteStore);
 crate::campaign::impl_campaign_store!(SqliteStore);
 crate::citizens::impl_citizen_store!(SqliteStore, "");
 crate::dossiers::impl_dossier_store!(SqliteStore, "");
-crate::population::impl_population_store!(SqliteStore, "json_each($1)", insert_people);
+crate::population::impl_population_store!(SqliteStore, "json_each($1)", insert_people, "");
 
 /// A chunk of adults, as one JSON parameter SQLite unpacks with `json_each`.
 async fn insert_people(

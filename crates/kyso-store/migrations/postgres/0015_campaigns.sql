@@ -1,4 +1,5 @@
--- Campaign operations: coverage kept up to date by the writes that change it (never
+-- Campaign operations (PostgreSQL: every text column that is compared or joined with a key
+-- elsewhere uses the "C" collation like those keys, so that their indexes can be used): coverage kept up to date by the writes that change it (never
 -- counted by scanning the population per page view), outreach to households, team
 -- members, visits and training sessions.
 --
@@ -28,12 +29,12 @@ ALTER TABLE enrolments ADD COLUMN first_used_at BIGINT;
 
 CREATE TABLE coverage_state (
     cccd           TEXT COLLATE "C" PRIMARY KEY REFERENCES people (cccd),
-    province_code  TEXT NOT NULL,
-    commune_code   TEXT NOT NULL,
-    household_id   TEXT NOT NULL,
-    provider       TEXT NOT NULL,
-    channel        TEXT NOT NULL,
-    serial         TEXT NOT NULL,
+    province_code  TEXT COLLATE "C" NOT NULL,
+    commune_code   TEXT COLLATE "C" NOT NULL,
+    household_id   TEXT COLLATE "C" NOT NULL,
+    provider       TEXT COLLATE "C" NOT NULL,
+    channel        TEXT COLLATE "C" NOT NULL,
+    serial         TEXT COLLATE "C" NOT NULL,
     since          BIGINT NOT NULL,
     valid_until    BIGINT NOT NULL,
     free_until     BIGINT
@@ -43,10 +44,10 @@ CREATE INDEX coverage_state_free ON coverage_state (province_code, free_until);
 CREATE INDEX coverage_state_household ON coverage_state (household_id);
 
 CREATE TABLE coverage_tally (
-    province_code  TEXT NOT NULL,
-    commune_code   TEXT NOT NULL,
-    provider       TEXT NOT NULL,
-    channel        TEXT NOT NULL,
+    province_code  TEXT COLLATE "C" NOT NULL,
+    commune_code   TEXT COLLATE "C" NOT NULL,
+    provider       TEXT COLLATE "C" NOT NULL,
+    channel        TEXT COLLATE "C" NOT NULL,
     covered        BIGINT NOT NULL DEFAULT 0,
     first_use_30d  BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (province_code, commune_code, provider, channel)
@@ -55,8 +56,8 @@ CREATE TABLE coverage_tally (
 -- Net change of covered adults per Vietnamese calendar day (day = days since 1970-01-01
 -- in UTC+7); commune_code '' holds the province's total.
 CREATE TABLE coverage_daily (
-    province_code  TEXT NOT NULL,
-    commune_code   TEXT NOT NULL,
+    province_code  TEXT COLLATE "C" NOT NULL,
+    commune_code   TEXT COLLATE "C" NOT NULL,
     day            BIGINT NOT NULL,
     covered_delta  BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (province_code, commune_code, day)
@@ -64,7 +65,7 @@ CREATE TABLE coverage_daily (
 
 CREATE TABLE population_tally (
     commune_code        TEXT COLLATE "C" PRIMARY KEY,
-    province_code       TEXT NOT NULL,
+    province_code       TEXT COLLATE "C" NOT NULL,
     adults              BIGINT NOT NULL DEFAULT 0,
     households          BIGINT NOT NULL DEFAULT 0,
     households_covered  BIGINT NOT NULL DEFAULT 0
@@ -107,14 +108,14 @@ FROM households h GROUP BY h.commune_code, h.province_code;
 -- in per mille, phases (JSON: name, dates, channels) and the participating providers.
 CREATE TABLE campaigns (
     id             TEXT COLLATE "C" PRIMARY KEY,
-    name           TEXT NOT NULL,
-    province_code  TEXT NOT NULL,
-    communes       TEXT NOT NULL,
+    name           TEXT COLLATE "C" NOT NULL,
+    province_code  TEXT COLLATE "C" NOT NULL,
+    communes       TEXT COLLATE "C" NOT NULL,
     target_permille BIGINT NOT NULL,
-    phases         TEXT NOT NULL,
-    providers      TEXT NOT NULL,
+    phases         TEXT COLLATE "C" NOT NULL,
+    providers      TEXT COLLATE "C" NOT NULL,
     created_at     BIGINT NOT NULL,
-    created_by     TEXT NOT NULL
+    created_by     TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX campaigns_province ON campaigns (province_code);
 
@@ -122,13 +123,13 @@ CREATE INDEX campaigns_province ON campaigns (province_code);
 -- household itself so that lists read one row per household.
 CREATE TABLE visits (
     id             BIGSERIAL PRIMARY KEY,
-    household_id   TEXT NOT NULL REFERENCES households (id),
-    commune_code   TEXT NOT NULL,
-    province_code  TEXT NOT NULL,
-    member         TEXT NOT NULL,
+    household_id   TEXT COLLATE "C" NOT NULL REFERENCES households (id),
+    commune_code   TEXT COLLATE "C" NOT NULL,
+    province_code  TEXT COLLATE "C" NOT NULL,
+    member         TEXT COLLATE "C" NOT NULL,
     at             BIGINT NOT NULL,
     day            BIGINT NOT NULL,
-    outcome        TEXT NOT NULL CHECK (outcome IN ('registered', 'not_home', 'refused', 'no_smartphone', 'needs_relative')),
+    outcome        TEXT COLLATE "C" NOT NULL CHECK (outcome IN ('registered', 'not_home', 'refused', 'no_smartphone', 'needs_relative')),
     revisit_on     BIGINT,
     note           TEXT
 );
@@ -138,19 +139,19 @@ CREATE INDEX visits_province_day ON visits (province_code, day);
 
 CREATE TABLE training_sessions (
     id             TEXT COLLATE "C" PRIMARY KEY,
-    commune_code   TEXT NOT NULL,
-    province_code  TEXT NOT NULL,
-    place          TEXT NOT NULL,
+    commune_code   TEXT COLLATE "C" NOT NULL,
+    province_code  TEXT COLLATE "C" NOT NULL,
+    place          TEXT COLLATE "C" NOT NULL,
     starts_at      BIGINT NOT NULL,
-    topic          TEXT NOT NULL,
-    created_by     TEXT NOT NULL,
+    topic          TEXT COLLATE "C" NOT NULL,
+    created_by     TEXT COLLATE "C" NOT NULL,
     created_at     BIGINT NOT NULL
 );
 CREATE INDEX training_sessions_commune ON training_sessions (commune_code, starts_at);
 
 CREATE TABLE training_attendees (
-    session_id     TEXT NOT NULL REFERENCES training_sessions (id),
-    cccd           TEXT NOT NULL REFERENCES people (cccd),
+    session_id     TEXT COLLATE "C" NOT NULL REFERENCES training_sessions (id),
+    cccd           TEXT COLLATE "C" NOT NULL REFERENCES people (cccd),
     added_at       BIGINT NOT NULL,
     PRIMARY KEY (session_id, cccd)
 );
