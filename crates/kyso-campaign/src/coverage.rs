@@ -124,6 +124,18 @@ pub struct CoverageReport {
 }
 
 impl Campaigns {
+    /// Takes adults whose certificate has expired out of every province's coverage (the
+    /// readers do this for their province too; `kyso serve` runs it every 10 minutes so the
+    /// daily history stays exact with no reader). Returns how many left.
+    pub async fn sweep_expired(&self) -> Result<u64, CampaignError> {
+        let now = self.now();
+        let mut swept = 0;
+        for p in kyso_population::Units::embedded().provinces() {
+            swept += self.store.sweep_expired_coverage(&p.code, now).await?;
+        }
+        Ok(swept)
+    }
+
     /// The coverage of `province` (or of `commune` in it), for `viewer`.
     pub async fn coverage(
         &self,

@@ -264,6 +264,22 @@ impl AppState {
                 }
             });
         }
+        if let Some(campaigns) = self.campaigns.clone() {
+            // Expired certificates leave the coverage on the day they expire, even when no
+            // one opens a dashboard.
+            tokio::spawn(async move {
+                loop {
+                    match campaigns.sweep_expired().await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(adults = n, "expired certificates left the coverage")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "sweeping expired coverage failed"),
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+                }
+            });
+        }
         self.ocsp.clone().spawn_maintenance()
     }
 }
