@@ -25,7 +25,6 @@ use kyso_population::{Adult, Date, Units};
 use kyso_store::NewIssuance;
 use kyso_store::citizens::StaffRole;
 use kyso_store::enrolment::{Channel, EnrolmentRecord};
-use kyso_store::population::{HouseholdRecord, PersonRecord};
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -109,19 +108,6 @@ fn percentile(v: &[f64], p: f64) -> f64 {
 
 fn max(v: &[f64]) -> f64 {
     v.iter().copied().fold(0.0, f64::max)
-}
-
-fn person(a: &Adult) -> PersonRecord {
-    PersonRecord {
-        cccd: a.cccd.as_str().to_owned(),
-        full_name: a.full_name.as_str().to_owned(),
-        birth_date: a.birth_date.to_string(),
-        sex: a.sex.as_vi().to_owned(),
-        phone: a.phone.clone(),
-        household_id: a.household_id.clone(),
-        commune_code: a.commune_code.clone(),
-        province_code: a.province_code.clone(),
-    }
 }
 
 /// Which adults enrol, with whom, how and when: each commune gets its own pace (a few far
@@ -248,22 +234,7 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("the generated register does not parse: {e}"))?;
     drop(csv);
     let generate_s = t.elapsed().as_secs_f64();
-    let mut households: HashMap<&str, HouseholdRecord> = HashMap::new();
-    for a in &register {
-        households
-            .entry(a.household_id.as_str())
-            .or_insert_with(|| HouseholdRecord {
-                id: a.household_id.clone(),
-                commune_code: a.commune_code.clone(),
-                province_code: a.province_code.clone(),
-                village: a.village.clone(),
-                address: a.address.clone(),
-            });
-    }
-    let mut households: Vec<HouseholdRecord> = households.into_values().collect();
-    households.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut people: Vec<PersonRecord> = register.iter().map(person).collect();
-    people.sort_unstable_by(|a, b| a.cccd.cmp(&b.cccd));
+    let (households, people) = super::population::register_records(&register);
     eprintln!(
         "importing {} adults in {} households ({backend})",
         people.len(),

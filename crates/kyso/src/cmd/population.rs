@@ -198,24 +198,7 @@ pub(crate) async fn import(
         return report(json, name, None, rejected);
     }
 
-    let mut households: HashMap<&str, HouseholdRecord> = HashMap::new();
-    for a in &adults {
-        households
-            .entry(a.household_id.as_str())
-            .or_insert_with(|| HouseholdRecord {
-                id: a.household_id.clone(),
-                commune_code: a.commune_code.clone(),
-                province_code: a.province_code.clone(),
-                // The same for every adult of the household (checked by the parser).
-                village: a.village.clone(),
-                address: a.address.clone(),
-            });
-    }
-    let mut households: Vec<HouseholdRecord> = households.into_values().collect();
-    households.sort_by(|a, b| a.id.cmp(&b.id));
-    // In key order, rows append at the right edge of the primary-key B-tree.
-    let mut people: Vec<PersonRecord> = adults.iter().map(record).collect();
-    people.sort_unstable_by(|a, b| a.cccd.cmp(&b.cccd));
+    let (households, people) = register_records(&adults);
     drop(adults);
     let bar = progress_bar(json, "importing");
     bar.set_length(people.len() as u64);
@@ -291,17 +274,40 @@ async fn against_registry(
     Ok(refused)
 }
 
-fn record(a: &Adult) -> PersonRecord {
-    PersonRecord {
-        cccd: a.cccd.as_str().to_owned(),
-        full_name: a.full_name.as_str().to_owned(),
-        birth_date: a.birth_date.to_string(),
-        sex: a.sex.as_vi().to_owned(),
-        phone: a.phone.clone(),
-        household_id: a.household_id.clone(),
-        commune_code: a.commune_code.clone(),
-        province_code: a.province_code.clone(),
+/// The store's records of a parsed register: each household once, in id order, and every
+/// adult in CCCD order (in key order, rows append at the right edge of the primary-key
+/// B-tree).
+pub(crate) fn register_records(adults: &[Adult]) -> (Vec<HouseholdRecord>, Vec<PersonRecord>) {
+    let mut households: HashMap<&str, HouseholdRecord> = HashMap::new();
+    for a in adults {
+        households
+            .entry(a.household_id.as_str())
+            .or_insert_with(|| HouseholdRecord {
+                id: a.household_id.clone(),
+                commune_code: a.commune_code.clone(),
+                province_code: a.province_code.clone(),
+                // The same for every adult of the household (checked by the parser).
+                village: a.village.clone(),
+                address: a.address.clone(),
+            });
     }
+    let mut households: Vec<HouseholdRecord> = households.into_values().collect();
+    households.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut people: Vec<PersonRecord> = adults
+        .iter()
+        .map(|a| PersonRecord {
+            cccd: a.cccd.as_str().to_owned(),
+            full_name: a.full_name.as_str().to_owned(),
+            birth_date: a.birth_date.to_string(),
+            sex: a.sex.as_vi().to_owned(),
+            phone: a.phone.clone(),
+            household_id: a.household_id.clone(),
+            commune_code: a.commune_code.clone(),
+            province_code: a.province_code.clone(),
+        })
+        .collect();
+    people.sort_unstable_by(|a, b| a.cccd.cmp(&b.cccd));
+    (households, people)
 }
 
 fn progress_bar(hidden: bool, what: &str) -> indicatif::ProgressBar {
